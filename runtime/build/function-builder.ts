@@ -1,0 +1,173 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { isInside } from '../util/paths.js';
+
+export interface FunctionBuilderOptions {
+  readonly name: string;
+  /** Absolute path of the user's module. */
+  readonly entry: string;
+  /** Project directory: imports must resolve inside it (or to node_modules). */
+  readonly root: string;
+  /** Where this runtime writes its bundles. */
+  readonly outDir: string;
+}
+
+export interface BuildSuccess {
+  readonly ok: true;
+  /** Absolute path of this version's bundle; never overwritten by a later build. */
+  readonly bundleFile: string;
+  /** Absolute paths of the project files the bundle includes (not node_modules). */
+  readonly inputs: readonly string[];
+  readonly ms: number;
+}
+
+export interface BuildFailure {
+  readonly ok: false;
+  /** One line: `functions/x.ts:3:10: Expected ";" but found "y"`. */
+  readonly message: string;
+  /** Every error with its code frame, for the terminal. */
+  readonly report: string;
+  /** What the last attempt included, so the watcher can still follow the broken files. */
+  readonly inputs: readonly string[];
+  readonly ms: number;
+}
+
+export type BuildOutcome = BuildSuccess | BuildFailure;
+
+// The worker-side handler ships as TypeScript next to this file when running from source and as
+// JavaScript when running the compiled runtime; it is bundled into every function either way.
+const here = fileURLToPath(import.meta.url);
+const TASK_HANDLER = resolve(here, '..', '..', 'worker', `task-handler${here.endsWith('.ts') ? '.ts' : '.js'}`);
+const RUNTIME_DIR = resolve(here, '..', '..');
+
+// Bundled CommonJS dependencies call require() for Node built-ins; ESM output has no require.
+const BANNER = "import { createRequire as __fngateCreateRequire } from 'node:module'; const require = __fngateCreateRequire(import.meta.url);";
+
+/** Function code imports `fngate` only for types; a value import would drag the runtime into the bundle. */
+const typesOnlyPlugin: esbuild.Plugin = {
+  name: 'fngate-types-only',
+  setup(build) {
+    build.onResolve({ filter: /^fngate$/ }, () => ({ path: 'fngate', namespace: 'fngate-types' }));
+    build.onLoad({ filter: /.*/, namespace: 'fngate-types' }, () => ({
+      contents: '// fngate exports only types to functions: use `import type { ... } from "fngate"`.\nexport {};',
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Owns one function's esbuild context. Each successful build is written to a new file, so a
+ * pool still serving the previous version keeps its bundle; `removeBundle` deletes old ones.
+ */
+export class FunctionBuilder {
+  readonly #options: FunctionBuilderOptions;
+  readonly #context: esbuild.BuildContext<{ write: false; metafile: true }>;
+  #version = 0;
+
+  private constructor(options: FunctionBuilderOptions, context: esbuild.BuildContext<{ write: false; metafile: true }>) {
+    this.#options = options;
+    this.#context = context;
+  }
+
+  static async create(options: FunctionBuilderOptions): Promise<FunctionBuilder> {
+    await mkdir(options.outDir, { recursive: true });
+    const source = relative(options.root, options.entry);
+    const context = await esbuild.context({
+      stdin: {
+        contents: [
+          `import * as userModule from ${JSON.stringify(options.entry)};`,
+          `import { createTaskHandler } from ${JSON.stringify(TASK_HANDLER)};`,
+          `export default createTaskHandler(userModule, ${JSON.stringify(source)});`,
+        ].join('\n'),
+        resolveDir: options.root,
+        sourcefile: `fngate-entry-${options.name}.js`,
+        loader: 'js',
+      },
+      absWorkingDir: options.root,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: join(options.outDir, `${options.name}.mjs`),
+      write: false,
+      metafile: true,
+      sourcemap: 'external',
+      sourcesContent: false,
+      keepNames: true,
+      banner: { js: BANNER },
+      logLevel: 'silent',
+      plugins: [typesOnlyPlugin],
+    });
+    return new FunctionBuilder(options, context);
+  }
+
+  get name(): string {
+    return this.#options.name;
+  }
+
+  async build(): Promise<BuildOutcome> {
+    const started = performance.now();
+    const { root } = this.#options;
+    let result: esbuild.BuildResult<{ write: false; metafile: true }>;
+    try {
+      result = await this.#context.rebuild();
+    } catch (error) {
+      const failure = error as esbuild.BuildFailure;
+      if (!Array.isArray(failure.errors)) throw error;
+      return {
+        ok: false,
+        message: oneLine(failure.errors[0]),
+        report: await formatErrors(failure.errors),
+        inputs: [this.#options.entry],
+        ms: performance.now() - started,
+      };
+    }
+
+    const inputs: string[] = [];
+    const outside: string[] = [];
+    for (const key of Object.keys(result.metafile.inputs)) {
+      if (key.startsWith('fngate-types:') || key.startsWith('<stdin>') || key.startsWith('fngate-entry-')) continue;
+      const file = isAbsolute(key) ? key : resolve(root, key);
+      if (file.includes(`${sep}node_modules${sep}`) || isInside(RUNTIME_DIR, file)) continue;
+      if (!isInside(root, file)) outside.push(file);
+      else inputs.push(file);
+    }
+    if (outside.length > 0) {
+      const message = `${relative(root, this.#options.entry)} imports ${outside[0]}, which lies outside the project directory ${root}`;
+      return { ok: false, message, report: message, inputs, ms: performance.now() - started };
+    }
+
+    const version = ++this.#version;
+    const bundleFile = join(this.#options.outDir, `${this.#options.name}.${version}.mjs`);
+    const mapFile = `${bundleFile}.map`;
+    const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
+    const map = result.outputFiles.find((f) => f.path.endsWith('.map'))!.text;
+    await Promise.all([
+      writeFile(bundleFile, `${code}//# sourceMappingURL=${basename(mapFile)}\n`),
+      writeFile(mapFile, map),
+    ]);
+    return { ok: true, bundleFile, inputs, ms: performance.now() - started };
+  }
+
+  async dispose(): Promise<void> {
+    await this.#context.dispose();
+  }
+}
+
+/** Deletes a bundle and its source map once no pool uses it. */
+export async function removeBundle(bundleFile: string): Promise<void> {
+  await Promise.allSettled([rm(bundleFile, { force: true }), rm(`${bundleFile}.map`, { force: true })]);
+}
+
+function oneLine(message: esbuild.Message | undefined): string {
+  if (!message) return 'build failed';
+  const loc = message.location;
+  return loc ? `${loc.file}:${loc.line}:${loc.column + 1}: ${message.text}` : message.text;
+}
+
+async function formatErrors(errors: esbuild.Message[]): Promise<string> {
+  const formatted = await esbuild.formatMessages(errors, { kind: 'error', color: false, terminalWidth: 100 });
+  return formatted.join('').trimEnd();
+}

@@ -1,0 +1,238 @@
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { relative, resolve } from 'node:path';
+import { isInside } from '../util/paths.js';
+import { claimedMethods, parseRoute, routeShape, type ResolvedRoute } from './routes.js';
+import type { UserConfig } from './schema.js';
+import { formatSize, parseDuration, parseSize } from './units.js';
+
+export interface ResolvedServer {
+  readonly host: string;
+  readonly port: number;
+  /** Bytes. */
+  readonly bodyLimit: number;
+  /** Milliseconds. */
+  readonly shutdownTimeout: number;
+}
+
+export interface ResolvedPoolSettings {
+  readonly minThreads: number;
+  readonly maxThreads: number;
+  /** Milliseconds. */
+  readonly idleTimeout: number;
+  readonly maxQueue: number;
+  /** Milliseconds, queue wait plus run. */
+  readonly timeout: number;
+  /** Bytes of worker heap. */
+  readonly memoryLimit: number;
+}
+
+export interface ResolvedFunction extends ResolvedPoolSettings {
+  readonly name: string;
+  /** Absolute path of the function module. */
+  readonly file: string;
+  readonly routes: readonly ResolvedRoute[];
+  /** Exactly the variables declared in config, `${VAR}` references already substituted. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface ResolvedConfig {
+  /** Absolute path of the config file. */
+  readonly file: string;
+  /** The project directory: the config file's directory. Function files must live inside it. */
+  readonly root: string;
+  readonly server: ResolvedServer;
+  /** In config order. */
+  readonly functions: Readonly<Record<string, ResolvedFunction>>;
+}
+
+export const SERVER_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 3000,
+  bodyLimit: '10mb',
+  shutdownTimeout: '10s',
+} as const;
+
+export const POOL_DEFAULTS = {
+  minThreads: 1,
+  idleTimeout: '30s',
+  maxQueue: 64,
+  timeout: '30s',
+  memoryLimit: '512mb',
+} as const;
+
+/** Below this a worker cannot even load a small bundle. */
+const MIN_MEMORY_LIMIT = 16 * 1024 * 1024;
+
+export interface ConfigIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+export interface ResolveContext {
+  /** Absolute path of the config file. */
+  readonly file: string;
+  /** Environment used for `${VAR}` references in function env. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Turns a schema-valid config into a fully resolved one, or lists every semantic problem
+ * (missing files, route conflicts, impossible thread limits) with its key path.
+ */
+export function resolveConfig(
+  user: UserConfig,
+  context: ResolveContext,
+): { config: ResolvedConfig; issues?: undefined } | { config?: undefined; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const root = resolve(context.file, '..');
+  const rootReal = safeRealpath(root);
+  const defaults = user.defaults ?? {};
+
+  const server: ResolvedServer = {
+    host: user.server?.host ?? SERVER_DEFAULTS.host,
+    port: user.server?.port ?? SERVER_DEFAULTS.port,
+    bodyLimit: parseSize(user.server?.bodyLimit ?? SERVER_DEFAULTS.bodyLimit),
+    shutdownTimeout: parseDuration(user.server?.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeout),
+  };
+
+  const entries = Object.entries(user.functions ?? {});
+  if (entries.length === 0) {
+    issues.push({ path: ['functions'], message: 'expected at least one function' });
+  }
+
+  // Route shape + method -> the function and route that claimed it first.
+  const claims = new Map<string, { fn: string; source: string }>();
+  const functions: Record<string, ResolvedFunction> = {};
+
+  for (const [name, fn] of entries) {
+    const at = (...rest: (string | number)[]) => ['functions', name, ...rest];
+
+    const explicitFile = fn.file !== undefined;
+    const file = resolve(root, fn.file ?? `functions/${name}.ts`);
+    const fileKey = explicitFile ? at('file') : at();
+    const shownFile = relative(root, file) || file;
+    if (!isInside(rootReal, existsSync(file) ? safeRealpath(file) : file)) {
+      issues.push({ path: fileKey, message: `${shownFile} lies outside the project directory ${root}` });
+    } else if (!existsSync(file)) {
+      const hint = explicitFile ? '' : ` (the default for "${name}"; set file: to use another path)`;
+      issues.push({ path: fileKey, message: `${shownFile} does not exist${hint}` });
+    } else if (!statSync(file).isFile()) {
+      issues.push({ path: fileKey, message: `${shownFile} is not a file` });
+    }
+
+    const routes: ResolvedRoute[] = [];
+    const routeList = typeof fn.routes === 'string' ? [fn.routes] : fn.routes;
+    if (routeList.length === 0) {
+      issues.push({ path: at('routes'), message: 'expected at least one route like "GET /hello"' });
+    }
+    routeList.forEach((source, index) => {
+      const routePath = typeof fn.routes === 'string' ? at('routes') : at('routes', index);
+      const parsed = parseRoute(source);
+      if ('error' in parsed) {
+        issues.push({ path: routePath, message: `${parsed.error}, got ${JSON.stringify(source)}` });
+        return;
+      }
+      const shape = routeShape(parsed.path);
+      for (const method of claimedMethods(parsed.method)) {
+        const key = `${method} ${shape}`;
+        const previous = claims.get(key);
+        if (previous) {
+          const owner = previous.fn === name ? 'this function' : `function "${previous.fn}"`;
+          issues.push({
+            path: routePath,
+            message: `route "${parsed.source}" overlaps "${previous.source}" already claimed by ${owner}`,
+          });
+          break;
+        }
+        claims.set(key, { fn: name, source: parsed.source });
+      }
+      routes.push(parsed);
+    });
+
+    const minThreads = fn.minThreads ?? defaults.minThreads ?? POOL_DEFAULTS.minThreads;
+    const explicitMax = fn.maxThreads ?? defaults.maxThreads;
+    // Without an explicit cap, use the core count but never less than the warm threads asked for.
+    const maxThreads = explicitMax ?? Math.max(availableParallelism(), minThreads);
+    if (minThreads > maxThreads) {
+      const minKey = fn.minThreads !== undefined ? at('minThreads') : ['defaults', 'minThreads'];
+      issues.push({
+        path: minKey,
+        message: `minThreads (${minThreads}) must be <= maxThreads (${maxThreads})`,
+      });
+    }
+
+    const timeout = parseDuration(fn.timeout ?? defaults.timeout ?? POOL_DEFAULTS.timeout);
+    if (timeout <= 0) {
+      issues.push({ path: fn.timeout !== undefined ? at('timeout') : ['defaults', 'timeout'], message: 'timeout must be greater than 0' });
+    }
+    const memoryLimit = parseSize(fn.memoryLimit ?? defaults.memoryLimit ?? POOL_DEFAULTS.memoryLimit);
+    if (memoryLimit < MIN_MEMORY_LIMIT) {
+      issues.push({
+        path: fn.memoryLimit !== undefined ? at('memoryLimit') : ['defaults', 'memoryLimit'],
+        message: `memoryLimit must be at least ${formatSize(MIN_MEMORY_LIMIT)}, got ${formatSize(memoryLimit)}`,
+      });
+    }
+
+    const env: Record<string, string> = {};
+    for (const [key, raw] of Object.entries(fn.env ?? {})) {
+      const value = substituteEnv(String(raw), context.env);
+      if (typeof value === 'object') {
+        issues.push({ path: at('env', key), message: value.error });
+      } else {
+        env[key] = value;
+      }
+    }
+
+    functions[name] = {
+      name,
+      file,
+      routes,
+      minThreads,
+      maxThreads,
+      idleTimeout: parseDuration(fn.idleTimeout ?? defaults.idleTimeout ?? POOL_DEFAULTS.idleTimeout),
+      maxQueue: fn.maxQueue ?? defaults.maxQueue ?? POOL_DEFAULTS.maxQueue,
+      timeout,
+      memoryLimit,
+      env,
+    };
+  }
+
+  if (issues.length > 0) return { issues };
+  return { config: deepFreeze({ file: context.file, root, server, functions }) };
+}
+
+/** `${NAME}` and `${NAME:-fallback}` copy a variable from the parent environment, explicitly. */
+function substituteEnv(
+  value: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string | { error: string } {
+  const missing: string[] = [];
+  const result = value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback?: string) => {
+    const found = env[name];
+    if (found !== undefined && found !== '') return found;
+    if (fallback !== undefined) return fallback;
+    missing.push(name);
+    return '';
+  });
+  if (missing.length > 0) {
+    return { error: `references \${${missing[0]}}, which is not set in the environment (use \${${missing[0]}:-default} for a fallback)` };
+  }
+  return result;
+}
+
+function safeRealpath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,88 @@
+/** HEAD is not listed: every GET route answers HEAD (the handler sees method HEAD; the body is dropped). */
+export const ROUTE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'ANY'] as const;
+export type RouteMethod = (typeof ROUTE_METHODS)[number];
+
+/** Paths under this prefix belong to fngate itself (status, metrics, dashboard). */
+export const RESERVED_PREFIX = '/_fngate';
+
+export interface ResolvedRoute {
+  /** `ANY` matches every method. A `GET` route also answers `HEAD`. */
+  readonly method: RouteMethod;
+  /** Hono path syntax: `/users/:id`, `/files/:name?`, `/assets/*`, `/post/:id{[0-9]+}`. */
+  readonly path: string;
+  /** The route as written in config, for messages and tables. */
+  readonly source: string;
+}
+
+// A path segment is a literal (optionally with `*` wildcards), a `:param` with an optional
+// `{regex}` and optional `?`, or a lone `*`.
+const LITERAL_SEGMENT = /^[A-Za-z0-9._~!$&'()+,;=@%*-]+$/;
+const PARAM_SEGMENT = /^:([A-Za-z_][A-Za-z0-9_]*)(\{[^{}]+\})?(\?)?$/;
+
+/** Parses `"GET /users/:id"`. Returns the route or a message saying what is wrong. */
+export function parseRoute(source: string): ResolvedRoute | { error: string } {
+  const match = /^\s*(\S+)\s+(\S+)\s*$/.exec(source);
+  if (!match) {
+    return { error: 'expected "METHOD /path", e.g. "GET /hello/:name"' };
+  }
+  const method = match[1]!.toUpperCase();
+  const path = match[2]!;
+  if (method === 'HEAD') {
+    return { error: 'HEAD routes are not needed: every GET route also answers HEAD' };
+  }
+  if (!(ROUTE_METHODS as readonly string[]).includes(method)) {
+    return { error: `unknown method "${match[1]}"; expected one of ${ROUTE_METHODS.join(', ')}` };
+  }
+  if (!path.startsWith('/')) {
+    return { error: `path "${path}" must start with "/"` };
+  }
+  if (path === RESERVED_PREFIX || path.startsWith(`${RESERVED_PREFIX}/`)) {
+    return { error: `paths under ${RESERVED_PREFIX}/ are reserved for fngate's own endpoints` };
+  }
+  const segments = path.slice(1).split('/');
+  const seen = new Set<string>();
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    if (segment === '') {
+      if (i === segments.length - 1) continue; // "/" or a trailing slash
+      return { error: `path "${path}" has an empty segment ("//")` };
+    }
+    const param = PARAM_SEGMENT.exec(segment);
+    if (param) {
+      const name = param[1]!;
+      if (param[3] && i !== segments.length - 1) {
+        return { error: `optional parameter ":${name}?" must be the last segment of "${path}"` };
+      }
+      if (seen.has(name)) return { error: `parameter ":${name}" appears twice in "${path}"` };
+      seen.add(name);
+      if (param[2] !== undefined) {
+        try {
+          new RegExp(param[2].slice(1, -1));
+        } catch {
+          return { error: `parameter ":${name}" has an invalid pattern ${param[2]}` };
+        }
+      }
+      continue;
+    }
+    if (segment.startsWith(':')) {
+      return { error: `invalid parameter "${segment}" in "${path}"; expected ":name", ":name?" or ":name{regex}"` };
+    }
+    if (!LITERAL_SEGMENT.test(segment)) {
+      return { error: `path "${path}" contains characters not allowed in a route: "${segment}"` };
+    }
+  }
+  return { method: method as RouteMethod, path, source: `${method} ${path}` };
+}
+
+/**
+ * The shape a route matches, independent of parameter names: `/users/:id` and `/users/:name`
+ * claim the same requests, so two functions may not both declare them.
+ */
+export function routeShape(path: string): string {
+  return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, ':').replace(/\/$/, '') || '/';
+}
+
+/** The methods a route claims; `ANY` claims all of them. */
+export function claimedMethods(method: RouteMethod): readonly RouteMethod[] {
+  return method === 'ANY' ? ROUTE_METHODS.filter((m) => m !== 'ANY') : [method];
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { DURATION_PATTERN, SIZE_PATTERN } from './units.js';
+
+/**
+ * The shape of config.yaml as a user writes it. Validation only: conversion to milliseconds,
+ * bytes and absolute paths happens in resolve-config.ts, so this schema can also be exported
+ * as JSON Schema for editors.
+ */
+
+const POSITIVE_INT = 'expected a positive integer';
+const NON_NEGATIVE_INT = 'expected a non-negative integer';
+const DURATION = 'expected a duration like 250ms, 30s, 2m or a number of milliseconds';
+const SIZE = 'expected a size like 512kb, 10mb, 1gb or a number of bytes';
+
+const positiveInt = () =>
+  z.int({ error: POSITIVE_INT }).min(1, { error: POSITIVE_INT }).max(1_000_000, { error: POSITIVE_INT });
+const nonNegativeInt = () =>
+  z.int({ error: NON_NEGATIVE_INT }).min(0, { error: NON_NEGATIVE_INT }).max(1_000_000, { error: NON_NEGATIVE_INT });
+const duration = () =>
+  z.union(
+    [
+      z.number({ error: DURATION }).nonnegative({ error: DURATION }),
+      z.string({ error: DURATION }).regex(DURATION_PATTERN, { error: DURATION }),
+    ],
+    { error: DURATION },
+  );
+const size = () =>
+  z.union(
+    [
+      z.number({ error: SIZE }).nonnegative({ error: SIZE }),
+      z.string({ error: SIZE }).regex(SIZE_PATTERN, { error: SIZE }),
+    ],
+    { error: SIZE },
+  );
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const FUNCTION_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+/** Keys a function may override; their defaults come from the `defaults` section. */
+const poolSettings = {
+  minThreads: nonNegativeInt().describe('Threads kept warm even when idle. Default: 1.'),
+  maxThreads: positiveInt().describe('Hard cap on threads for this function. Default: the number of CPU cores.'),
+  idleTimeout: duration().describe('How long a thread above minThreads may sit idle before it exits. Default: 30s.'),
+  maxQueue: nonNegativeInt().describe(
+    'Requests that may wait for a free thread; the next one gets 503 FNGATE_QUEUE_FULL. 0 = no queue. Default: 64.',
+  ),
+  timeout: duration().describe('Queue wait plus run time before 504 FNGATE_TIMEOUT. Default: 30s.'),
+  memoryLimit: size().describe('Heap limit of each worker thread (V8 old generation). Default: 512mb.'),
+};
+
+export const serverSchema = z
+  .strictObject({
+    host: z
+      .string({ error: 'expected a host name or IP address' })
+      .min(1, { error: 'expected a host name or IP address' })
+      .describe('Interface to bind. Default: 127.0.0.1 (this machine only). 0.0.0.0 exposes every function to the network.'),
+    port: z
+      .int({ error: 'expected a port number from 0 to 65535' })
+      .min(0, { error: 'expected a port number from 0 to 65535' })
+      .max(65535, { error: 'expected a port number from 0 to 65535' })
+      .describe('TCP port. Default: 3000. PORT and --port override it; 0 picks a free port.'),
+    bodyLimit: size().describe('Largest request body accepted; larger bodies get 413. Default: 10mb.'),
+    shutdownTimeout: duration().describe(
+      'On SIGINT/SIGTERM, how long in-flight requests may take to finish before connections are closed. Default: 10s.',
+    ),
+  })
+  .partial();
+
+export const defaultsSchema = z.strictObject(poolSettings).partial();
+
+export const functionSchema = z
+  .strictObject({
+    file: z
+      .string({ error: 'expected a path to the function file, relative to config.yaml' })
+      .min(1, { error: 'expected a path to the function file, relative to config.yaml' })
+      .describe('The function module, relative to config.yaml. Default: functions/NAME.ts.'),
+    routes: z
+      .union([z.string(), z.array(z.string({ error: 'expected a route string like "GET /hello" (quote it if it ends with ":")' }))], {
+        error: 'expected a route like "GET /hello" or a list of them',
+      })
+      .describe('"METHOD /path" strings in Hono path syntax (:param, :param?, *). ANY matches every method.'),
+    env: z
+      .record(
+        z.string().regex(ENV_NAME, { error: 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)' }),
+        z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' }),
+        { error: 'expected a map of NAME: value' },
+      )
+      .describe('The only environment variables the function sees (plus NODE_ENV). ${VAR} copies VAR from the parent.'),
+    ...poolSettings,
+  })
+  .partial()
+  .required({ routes: true });
+
+export const configSchema = z.strictObject({
+  $schema: z.string().optional().describe('JSON Schema reference for editors.'),
+  server: serverSchema.optional().describe('The HTTP gateway.'),
+  defaults: defaultsSchema.optional().describe('Pool settings every function inherits unless it overrides them.'),
+  functions: z
+    .record(
+      z.string().regex(FUNCTION_NAME, {
+        error: 'expected a function name: a letter, then letters, digits, "-" or "_"',
+      }),
+      functionSchema,
+      { error: 'expected a map of function name -> settings' },
+    )
+    .describe('Function name -> file, routes and settings.'),
+});
+
+export type UserConfig = z.input<typeof configSchema>;
+export type UserFunctionConfig = z.input<typeof functionSchema>;

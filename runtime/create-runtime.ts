@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { loadConfig } from './config/load-config.js';
+import type { ResolvedConfig } from './config/resolve-config.js';
+import { createGateway, type GatewayRoute } from './gateway/create-gateway.js';
+import { startHttpServer, type HttpServer } from './gateway/http-server.js';
+import { consoleLogger, type Logger } from './log.js';
+import { FunctionRegistry } from './registry.js';
+
+export interface RuntimeOptions {
+  /**
+   * The config file (relative to `cwd`), or a config already loaded with loadConfig().
+   * @default "config.yaml"
+   */
+  readonly config?: string | ResolvedConfig;
+  /** Directory a relative `config` path is resolved against. @default process.cwd() */
+  readonly cwd?: string;
+  /** Overrides `server.port`; 0 picks a free port. */
+  readonly port?: number;
+  /** Overrides `server.host`. */
+  readonly host?: string;
+  /** Watch sources and config.yaml and hot-reload on change. @default false */
+  readonly watch?: boolean;
+  /**
+   * `dev`: error bodies include stacks, NODE_ENV=development in functions.
+   * `start`: no stacks, NODE_ENV=production.
+   * @default "dev" when watching, else "start"
+   */
+  readonly mode?: 'dev' | 'start';
+  /** @default logs to stdout/stderr */
+  readonly logger?: Logger;
+}
+
+/** A function as the runtime sees it right now. */
+export interface FunctionState {
+  readonly name: string;
+  readonly routes: readonly string[];
+  readonly minThreads: number;
+  readonly maxThreads: number;
+  readonly maxQueue: number;
+  readonly timeout: number;
+  /** The serving version; undefined when the function has no good build. */
+  readonly version: number | undefined;
+  /** Why it is not serving (build or load error), when it is not. */
+  readonly problem: string | undefined;
+}
+
+export interface Runtime {
+  /** `http://HOST:PORT` the gateway listens on. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly mode: 'dev' | 'start';
+  readonly config: ResolvedConfig;
+  functions(): FunctionState[];
+  /**
+   * Stops accepting connections, lets in-flight requests finish (up to
+   * `server.shutdownTimeout`), destroys every pool and removes the bundles. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Loads the config, builds and warms every function, and starts the gateway. Functions that
+ * fail to build or load do not stop the server: their routes answer 503 FNGATE_UNAVAILABLE.
+ * Throws ConfigError for an invalid config and PortInUseError when the port is taken.
+ */
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const cwd = options.cwd ?? process.cwd();
+  const logger = options.logger ?? consoleLogger;
+  const mode = options.mode ?? (options.watch ? 'dev' : 'start');
+  const config =
+    typeof options.config === 'object' ? options.config : loadConfig(resolve(cwd, options.config ?? 'config.yaml'), { cwd });
+
+  const outDir = await createOutDir(config.root);
+  const registry = new FunctionRegistry({
+    root: config.root,
+    outDir,
+    nodeEnv: process.env.NODE_ENV ?? (mode === 'dev' ? 'development' : 'production'),
+    logger,
+  });
+
+  let server: HttpServer;
+  try {
+    await Promise.all(Object.values(config.functions).map((fn) => registry.add(fn)));
+    const gateway = createGateway({
+      routes: routeTable(config),
+      bodyLimit: config.server.bodyLimit,
+      exposeStacks: mode === 'dev',
+      invoke: (fn, invocation) => registry.invoke(fn, invocation),
+    });
+    server = await startHttpServer({
+      host: options.host ?? config.server.host,
+      port: options.port ?? config.server.port,
+      gateway,
+    });
+  } catch (error) {
+    await registry.close({ force: true });
+    await rm(outDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: server.url,
+    host: server.host,
+    port: server.port,
+    mode,
+    config,
+    functions: () =>
+      Object.values(config.functions).map((fn) => ({
+        name: fn.name,
+        routes: fn.routes.map((r) => r.source),
+        minThreads: fn.minThreads,
+        maxThreads: fn.maxThreads,
+        maxQueue: fn.maxQueue,
+        timeout: fn.timeout,
+        version: registry.live(fn.name)?.version,
+        problem: registry.problem(fn.name)?.message,
+      })),
+    close() {
+      closing ??= (async () => {
+        await server.close(config.server.shutdownTimeout);
+        // Every connection is closed: anything still on a thread has no client left.
+        await registry.close({ force: true });
+        await rm(outDir, { recursive: true, force: true });
+      })();
+      return closing;
+    },
+  };
+}
+
+function routeTable(config: ResolvedConfig): GatewayRoute[] {
+  return Object.values(config.functions).flatMap((fn) =>
+    fn.routes.map((route) => ({ method: route.method, path: route.path, fn: fn.name })),
+  );
+}
+
+/**
+ * Bundles live inside the project (so a bundle's own imports resolve through its node_modules),
+ * in a directory owned by this process. Directories left by processes that died are removed.
+ */
+async function createOutDir(root: string): Promise<string> {
+  const base = join(root, '.fngate');
+  await mkdir(base, { recursive: true });
+  for (const name of await readdir(base).catch(() => [] as string[])) {
+    const pid = Number(/^run-(\d+)-/.exec(name)?.[1]);
+    if (pid && !isAlive(pid)) await rm(join(base, name), { recursive: true, force: true });
+  }
+  const dir = join(base, `run-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

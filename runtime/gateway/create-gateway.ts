@@ -1,0 +1,118 @@
+import type { HttpBindings } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
+import { TrieRouter } from 'hono/router/trie-router';
+import type { RouteMethod } from '../config/routes.js';
+import { FngateError } from '../errors.js';
+import type { Invocation, Reply } from '../pool/function-pool.js';
+import { readBody } from './read-body.js';
+import { asFngateError, errorResponse, replyResponse } from './responses.js';
+
+export interface GatewayRoute {
+  readonly method: RouteMethod;
+  /** Hono path syntax. */
+  readonly path: string;
+  /** The function that serves it. */
+  readonly fn: string;
+}
+
+/** A started request: the reply to come, and a way to say the client left. */
+export interface PendingReply {
+  readonly promise: Promise<Reply>;
+  cancel(): void;
+}
+
+export interface GatewayOptions {
+  readonly routes: readonly GatewayRoute[];
+  /** Bytes. */
+  readonly bodyLimit: number;
+  /** Include stacks in error bodies (dev only). */
+  readonly exposeStacks: boolean;
+  /** Starts a request on a function; throws an FngateError when it cannot (e.g. unavailable). */
+  readonly invoke: (fn: string, invocation: Invocation) => PendingReply;
+}
+
+export interface Gateway {
+  /** The handler @hono/node-server calls for every request. */
+  fetch(request: Request, env: HttpBindings): Response | Promise<Response>;
+}
+
+type GatewayContext = Context<{ Bindings: HttpBindings }>;
+
+const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+// Unique per process (0 is the warm-up probe), so ids never repeat across config reloads.
+let nextRequestId = 1;
+
+/**
+ * The Hono app for one route table. A config change builds a new gateway; the server swaps
+ * the one it calls in a single assignment (Hono cannot add routes after the first request).
+ * Its thread only routes, moves bytes and keeps books: every handler runs on a worker.
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const app = new Hono<{ Bindings: HttpBindings }>();
+  const paths = new TrieRouter<RouteMethod>();
+  for (const route of options.routes) {
+    const handle = functionHandler(route.fn, route.path.includes(':'), options);
+    if (route.method === 'ANY') app.all(route.path, handle);
+    else app.on(route.method, route.path, handle);
+    paths.add('ALL', route.path, route.method);
+  }
+
+  app.notFound((c) => {
+    const [matches] = paths.match(c.req.method, c.req.path);
+    if (matches.length === 0) {
+      return errorResponse(new FngateError('FNGATE_NOT_FOUND', `no route matches ${c.req.method} ${c.req.path}`), false);
+    }
+    const allowed = new Set<string>();
+    for (const [method] of matches) {
+      if (method === 'ANY') ALL_METHODS.forEach((m) => allowed.add(m));
+      else allowed.add(method);
+      if (method === 'GET') allowed.add('HEAD');
+    }
+    const allow = ALL_METHODS.filter((m) => allowed.has(m)).join(', ');
+    return errorResponse(
+      new FngateError('FNGATE_METHOD_NOT_ALLOWED', `${c.req.path} does not accept ${c.req.method}; allowed: ${allow}`, {
+        headers: { allow },
+      }),
+      false,
+    );
+  });
+
+  app.onError((error) => errorResponse(asFngateError(error), options.exposeStacks));
+
+  return {
+    fetch(request, env) {
+      const target = env.incoming.url ?? '/';
+      if (target.includes('%')) {
+        const path = target.split('?', 1)[0]!;
+        try {
+          decodeURIComponent(path);
+        } catch {
+          return errorResponse(new FngateError('FNGATE_BAD_REQUEST', `invalid percent-encoding in path ${path}`), false);
+        }
+      }
+      return app.fetch(request, env);
+    },
+  };
+}
+
+function functionHandler(fn: string, hasParams: boolean, options: GatewayOptions) {
+  return async (c: GatewayContext): Promise<Response> => {
+    const { incoming, outgoing } = c.env;
+    const method = c.req.method;
+    // GET and HEAD bodies are never read: reading one costs more than the whole request.
+    const body = method === 'GET' || method === 'HEAD' ? null : await readBody(incoming, options.bodyLimit, fn);
+    const pending = options.invoke(fn, {
+      id: nextRequestId++,
+      method,
+      url: c.req.url,
+      headers: incoming.rawHeaders,
+      body,
+      params: hasParams ? c.req.param() : null,
+    });
+    outgoing.once('close', () => {
+      if (!outgoing.writableFinished) pending.cancel();
+    });
+    return replyResponse(await pending.promise, fn);
+  };
+}

@@ -1,0 +1,46 @@
+import { FngateError } from '../errors.js';
+import type { Reply } from '../pool/function-pool.js';
+
+/**
+ * Builds the HTTP response for a worker's reply. Headers go out as a plain object so that
+ * @hono/node-server writes them with one writeHead() call (its fast path); repeated names such as
+ * set-cookie become arrays, which writeHead() sends as separate header lines.
+ */
+export function replyResponse(reply: Reply, fn: string): Response {
+  const headers: Record<string, string | string[]> = {};
+  const flat = reply.headers;
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!;
+    const value = flat[i + 1]!;
+    const previous = headers[name];
+    if (previous === undefined) headers[name] = value;
+    else if (Array.isArray(previous)) previous.push(value);
+    else headers[name] = [previous, value];
+  }
+  headers['x-fngate-function'] = fn;
+  const timing = `queue;dur=${reply.queueMs}, run;dur=${reply.runMs}`;
+  const own = headers['server-timing'];
+  headers['server-timing'] = own === undefined ? timing : `${String(own)}, ${timing}`;
+  const body = reply.body === null ? null : typeof reply.body === 'string' ? reply.body : new Uint8Array(reply.body);
+  // Explicit, so HEAD (which Hono answers with the GET response minus its body) keeps it too.
+  if (body !== null) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
+  return new Response(body, { status: reply.status, headers: headers as unknown as NonNullable<ResponseInit['headers']> });
+}
+
+/** `{ "error": { "code", "message", "function", "stack"? } }` with the code's status. */
+export function errorResponse(error: FngateError, exposeStacks: boolean): Response {
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...error.headers };
+  if (error.fn !== undefined) headers['x-fngate-function'] = error.fn;
+  if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
+  return new Response(JSON.stringify(error.toBody(exposeStacks)), { status: error.status, headers });
+}
+
+/** Any failure as an FngateError; something unexpected is fngate's own bug and says so. */
+export function asFngateError(error: unknown): FngateError {
+  if (error instanceof FngateError) return error;
+  const err = error instanceof Error ? error : new Error(String(error));
+  return new FngateError('FNGATE_INTERNAL_ERROR', `fngate failed to handle the request: ${err.message}`, {
+    detail: err.stack,
+    cause: err,
+  });
+}

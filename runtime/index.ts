@@ -1,0 +1,14 @@
+/**
+ * fngate's public API.
+ * - Function authors: `import type { Handler, Context } from 'fngate'` (types only; function
+ *   bundles never include the runtime).
+ * - Tools and tests: `createRuntime()` starts the gateway programmatically.
+ */
+export type { Context, FetchModule, FunctionEnv, Handler, HandlerResult } from './types.js';
+export { createRuntime, type FunctionState, type Runtime, type RuntimeOptions } from './create-runtime.js';
+export { loadConfig, parseConfig, type LoadConfigOptions } from './config/load-config.js';
+export { ConfigError, formatProblem, type ConfigProblem } from './config/config-error.js';
+export type { ResolvedConfig, ResolvedFunction, ResolvedServer } from './config/resolve-config.js';
+export { FngateError, HTTP_ERRORS, type HttpErrorCode } from './errors.js';
+export { PortInUseError } from './gateway/http-server.js';
+export type { Logger } from './log.js';

@@ -1,0 +1,75 @@
+/**
+ * Public types for function authors: `import type { Handler, Context } from 'fngate'`.
+ * A function module lives in `functions/`, is bundled by esbuild and runs only on its own
+ * worker threads, never on the gateway's thread.
+ */
+
+/** Environment variables a function declared in config.yaml (`functions.NAME.env`). */
+export type FunctionEnv = Readonly<Record<string, string>>;
+
+/** Everything fngate tells a handler about the current request besides the Request itself. */
+export interface Context<Env extends FunctionEnv = FunctionEnv> {
+  /** The function's name in config.yaml, e.g. `"sort"`. */
+  readonly name: string;
+  /**
+   * Route parameters, percent-decoded: for the route `GET /hello/:name`, the request
+   * `/hello/ada` gives `{ name: "ada" }`. Empty when the route has none.
+   */
+  readonly params: Readonly<Record<string, string>>;
+  /**
+   * Only the variables declared under `env:` for this function. `process.env` holds the same
+   * plus `NODE_ENV`; the gateway's own environment is never visible.
+   */
+  readonly env: Env;
+  /**
+   * Aborts when the request's `timeout` is reached (reason: a `TimeoutError` DOMException) or
+   * the client disconnects (an `AbortError`). Pass it to fetch() or check it in long loops to
+   * stop early; a handler that ignores it is stopped by terminating its thread.
+   */
+  readonly signal: AbortSignal;
+  /** Unique id of this request within the running server. */
+  readonly requestId: string;
+}
+
+/**
+ * What a handler may return; fngate turns it into the HTTP response:
+ * - `Response`: sent as is.
+ * - `string`: 200, `text/plain; charset=utf-8`.
+ * - `Uint8Array` / `ArrayBuffer`: 200, `application/octet-stream`.
+ * - `null` / `undefined`: 204 No Content.
+ * - any other JSON-serializable value (object, array, number, boolean): 200, `application/json`.
+ * Anything else (a function, a symbol, a cyclic object) is a 500 FNGATE_FUNCTION_ERROR.
+ */
+export type HandlerResult =
+  | Response
+  | string
+  | Uint8Array
+  | ArrayBuffer
+  | number
+  | boolean
+  | object
+  | null
+  | undefined
+  | void;
+
+/**
+ * A function's default export:
+ * ```ts
+ * import type { Handler } from 'fngate';
+ * const hello: Handler = (req, ctx) => `hello ${ctx.params.name ?? 'world'}`;
+ * export default hello;
+ * ```
+ */
+export type Handler<Env extends FunctionEnv = FunctionEnv> = (
+  req: Request,
+  ctx: Context<Env>,
+) => HandlerResult | Promise<HandlerResult>;
+
+/**
+ * The alternative default export: an object with `fetch`, the shape of a Hono app or a
+ * Cloudflare Workers module (`export default app` works unchanged). `env` is the function's
+ * declared env, `ctx` the same Context a Handler receives.
+ */
+export interface FetchModule<Env extends FunctionEnv = FunctionEnv> {
+  fetch(req: Request, env: Env, ctx: Context<Env>): Response | Promise<Response>;
+}

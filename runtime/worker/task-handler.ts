@@ -1,0 +1,148 @@
+/**
+ * Runs on a function's worker threads, bundled together with the user's module: this is the
+ * only runtime code that touches user code. It rebuilds a Request from the envelope, calls the
+ * handler and turns whatever it returns into a TaskReply.
+ */
+import { BroadcastChannel, workerData } from 'node:worker_threads';
+import {
+  PROBE_ID,
+  type AbortMessage,
+  type FunctionWorkerData,
+  type TaskEnvelope,
+  type TaskFailure,
+  type TaskOutcome,
+  type TaskReply,
+} from '../pool/protocol.js';
+import type { Context, FunctionEnv } from '../types.js';
+import { toReply } from './to-reply.js';
+
+/** piscina's transfer markers (registered symbols); the worker entry passes them to Piscina.move(). */
+const kTransferable = Symbol.for('Piscina.transferable');
+const kValue = Symbol.for('Piscina.valueOf');
+
+type Invoke = (req: Request, ctx: Context) => unknown;
+
+const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+const PROBE_REPLY: TaskReply = { status: 200, headers: [], body: null, runMs: 0 };
+
+/**
+ * Called once per thread when the bundle loads. Throws (making the function unavailable with
+ * that message) when the module does not export something fngate can call.
+ */
+export function createTaskHandler(mod: Record<string, unknown>, source: string): (task: TaskEnvelope) => Promise<unknown> {
+  const data = workerData as FunctionWorkerData;
+  const invoke = resolveEntry(mod, source);
+  const env: FunctionEnv = Object.freeze({ ...data.env });
+  const running = new Map<number, TaskContext>();
+
+  const control = new BroadcastChannel(data.controlChannel);
+  control.onmessage = (event) => {
+    const message = (event as { data: AbortMessage }).data;
+    running.get(message.abort)?.abort(message.reason);
+  };
+  control.unref();
+
+  return async function runTask(task: TaskEnvelope): Promise<unknown> {
+    if (task.id === PROBE_ID) return PROBE_REPLY;
+    const start = performance.now();
+    const ctx = new TaskContext(task, data.name, env);
+    running.set(task.id, ctx);
+    try {
+      const result = await invoke(buildRequest(task), ctx);
+      const reply = await toReply(result, start);
+      return reply.body instanceof ArrayBuffer ? { [kTransferable]: [reply.body], [kValue]: reply } : reply;
+    } catch (error) {
+      return describeFailure('function', error, start);
+    } finally {
+      running.delete(task.id);
+      ctx.dispose();
+    }
+  };
+}
+
+function resolveEntry(mod: Record<string, unknown>, source: string): Invoke {
+  const entry = mod.default;
+  if (typeof entry === 'function') {
+    return entry as Invoke;
+  }
+  if (entry !== null && typeof entry === 'object' && typeof (entry as { fetch?: unknown }).fetch === 'function') {
+    const target = entry as { fetch(req: Request, env: FunctionEnv, ctx: Context): unknown };
+    return (req, ctx) => target.fetch(req, ctx.env, ctx);
+  }
+  const found = entry === undefined ? 'no default export' : `a default export of type ${typeof entry}`;
+  throw new TypeError(
+    `${source} must export default a handler function (req, ctx) => ... or an object with fetch(req, env, ctx); found ${found}`,
+  );
+}
+
+function buildRequest(task: TaskEnvelope): Request {
+  const headers = new Headers();
+  const raw = task.headers;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  if (task.body === null) return new Request(task.url, { method: task.method, headers });
+  return new Request(task.url, { method: task.method, headers, body: task.body, duplex: 'half' } as RequestInit);
+}
+
+/** The Context handed to handlers. `signal` is created on first access: most handlers never touch it. */
+class TaskContext implements Context {
+  readonly name: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly env: FunctionEnv;
+  readonly requestId: string;
+  readonly #deadline: number;
+  #controller: AbortController | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #abortedBy: AbortMessage['reason'] | undefined;
+
+  constructor(task: TaskEnvelope, name: string, env: FunctionEnv) {
+    this.name = name;
+    this.params = task.params ?? EMPTY_PARAMS;
+    this.env = env;
+    this.requestId = String(task.id);
+    this.#deadline = task.deadline;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      const remaining = this.#deadline - Date.now();
+      if (this.#abortedBy !== undefined) this.#fire(this.#abortedBy);
+      else if (remaining <= 0) this.#fire('timeout');
+      else this.#timer = setTimeout(() => this.abort('timeout'), remaining);
+    }
+    return this.#controller.signal;
+  }
+
+  /** From the gateway (timeout, client gone) or the deadline timer. */
+  abort(reason: AbortMessage['reason']): void {
+    if (this.#abortedBy !== undefined) return;
+    this.#abortedBy = reason;
+    if (this.#controller !== undefined) this.#fire(reason);
+  }
+
+  dispose(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+  }
+
+  #fire(reason: AbortMessage['reason']): void {
+    const error =
+      reason === 'timeout'
+        ? new DOMException(`fngate: ${this.name} reached its timeout`, 'TimeoutError')
+        : new DOMException('fngate: the client disconnected', 'AbortError');
+    this.#controller!.abort(error);
+  }
+}
+
+export function describeFailure(kind: TaskFailure['failure'], error: unknown, start: number): TaskOutcome {
+  const runMs = Math.round((performance.now() - start) * 100) / 100;
+  if (error instanceof Error) {
+    return { failure: kind, name: error.name, message: error.message, stack: error.stack, runMs };
+  }
+  let shown: string;
+  try {
+    shown = typeof error === 'string' ? JSON.stringify(error) : String(error);
+  } catch {
+    shown = Object.prototype.toString.call(error);
+  }
+  return { failure: kind, name: 'Error', message: `a non-Error value was thrown: ${shown}`, stack: undefined, runMs };
+}

@@ -1,0 +1,75 @@
+// Compiles runtime/*.ts to dist/ (one JS file per module, same layout) with esbuild, so the CLI
+// starts as plain JavaScript. `npm install` runs it (prepare); the `fngate` bin calls
+// ensureRuntimeBuilt() first, so an edit to runtime/ never leaves a stale CLI behind.
+import { copyFile, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const sourceDir = join(root, 'runtime');
+const outDir = join(root, 'dist');
+const stampFile = join(outDir, '.build-stamp');
+
+async function listFiles(dir) {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const nested = await Promise.all(
+    entries.map((entry) => (entry.isDirectory() ? listFiles(join(dir, entry.name)) : [join(dir, entry.name)])),
+  );
+  return nested.flat();
+}
+
+/** Newest modification time among the runtime's sources, as the build's fingerprint. */
+async function sourceFingerprint(files) {
+  const times = await Promise.all(files.map(async (file) => (await stat(file)).mtimeMs));
+  return `${files.length}:${Math.max(...times)}`;
+}
+
+/** Writes via a temporary file and rename, so concurrent builds never leave a half-written module. */
+async function writeAtomic(file, contents) {
+  await mkdir(dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, contents);
+  await rename(temp, file);
+}
+
+export async function ensureRuntimeBuilt({ force = false } = {}) {
+  let files;
+  try {
+    files = await listFiles(sourceDir);
+  } catch {
+    return; // an installed package ships dist/ without sources
+  }
+  const fingerprint = await sourceFingerprint(files);
+  if (!force && (await readFile(stampFile, 'utf8').catch(() => '')) === fingerprint) return;
+
+  const { build } = await import('esbuild');
+  const result = await build({
+    entryPoints: files.filter((file) => file.endsWith('.ts')),
+    outdir: outDir,
+    outbase: sourceDir,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'linked',
+    bundle: false,
+    write: false,
+    logLevel: 'warning',
+  });
+  await Promise.all(result.outputFiles.map((file) => writeAtomic(file.path, file.contents)));
+  // Files the runtime loads as they are (the plain-JS worker entry, static pages).
+  await Promise.all(
+    files
+      .filter((file) => !file.endsWith('.ts') && !file.endsWith('bin.js'))
+      .map(async (file) => {
+        const target = join(outDir, relative(sourceDir, file));
+        await mkdir(dirname(target), { recursive: true });
+        await copyFile(file, `${target}.${process.pid}.tmp`);
+        await rename(`${target}.${process.pid}.tmp`, target);
+      }),
+  );
+  await writeAtomic(stampFile, fingerprint);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await ensureRuntimeBuilt({ force: true });
+}

@@ -1,0 +1,53 @@
+import { afterEach } from 'vitest';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../runtime/index.js';
+import type { Logger } from '../../runtime/log.js';
+
+const open: Runtime[] = [];
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((runtime) => runtime.close()));
+});
+
+export interface TestLogger extends Logger {
+  readonly lines: string[];
+  /** Everything logged so far, one string. */
+  text(): string;
+}
+
+export function createTestLogger(): TestLogger {
+  const lines: string[] = [];
+  return {
+    lines,
+    info: (message) => void lines.push(message),
+    warn: (message) => void lines.push(message),
+    error: (message) => void lines.push(message),
+    text: () => lines.join('\n'),
+  };
+}
+
+export interface StartedRuntime {
+  readonly runtime: Runtime;
+  readonly url: string;
+  readonly logs: TestLogger;
+  /** fetch() relative to the runtime's URL. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/** Starts the real runtime on a free port; closed automatically after the test. */
+export async function startRuntime(options: RuntimeOptions): Promise<StartedRuntime> {
+  const logs = createTestLogger();
+  const runtime = await createRuntime({ port: 0, logger: logs, ...options });
+  open.push(runtime);
+  return {
+    runtime,
+    url: runtime.url,
+    logs,
+    fetch: (path, init) => fetch(`${runtime.url}${path}`, init),
+  };
+}
+
+/** Reads an fngate error body. */
+export async function errorOf(response: Response): Promise<{ code: string; message: string; function?: string; stack?: string }> {
+  const body = (await response.json()) as { error: { code: string; message: string; function?: string; stack?: string } };
+  return body.error;
+}
