@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { fixtureConfig } from '../helpers/fixtures.js';
+import { errorOf, startRuntime } from '../helpers/runtime.js';
+
+const config = fixtureConfig('basics');
+
+describe('function contract', () => {
+  it('gives the handler the request, decoded route params, its name and a request id', async () => {
+    const { fetch, url } = await startRuntime({ config });
+    const response = await fetch('/inspect/x%20y/z?q=1', { method: 'POST', body: 'payload', headers: { 'x-custom': 'v' } });
+    const seen = (await response.json()) as Record<string, unknown>;
+    expect(seen).toMatchObject({
+      method: 'POST',
+      url: `${url}/inspect/x%20y/z?q=1`,
+      params: { a: 'x y', b: 'z' },
+      name: 'inspect',
+      body: 'payload',
+    });
+    expect(seen.requestId).toMatch(/^\d+$/);
+    expect((seen.headers as Record<string, string>)['x-custom']).toBe('v');
+    const noOptional = (await (await fetch('/inspect/only')).json()) as { params: Record<string, string> };
+    expect(noOptional.params).toEqual({ a: 'only' });
+    const none = (await (await fetch('/inspect')).json()) as { params: Record<string, string> };
+    expect(none.params).toEqual({});
+  });
+
+  it('turns each kind of return value into the documented response', async () => {
+    const { fetch } = await startRuntime({ config });
+    const get = (kind: string) => fetch(`/results/${kind}`);
+
+    let r = await get('string');
+    expect([r.status, r.headers.get('content-type'), await r.text()]).toEqual([200, 'text/plain; charset=utf-8', 'plain text']);
+    r = await get('json');
+    expect([r.status, r.headers.get('content-type')]).toEqual([200, 'application/json; charset=utf-8']);
+    expect(await r.json()).toEqual({ ok: true, list: [1, 2] });
+    expect(await (await get('array')).json()).toEqual([1, 'two']);
+    expect(await (await get('number')).json()).toBe(42);
+    r = await get('null');
+    expect([r.status, await r.text()]).toEqual([204, '']);
+    expect((await get('undefined')).status).toBe(204);
+    r = await get('bytes');
+    expect([r.headers.get('content-type'), await r.text()]).toEqual(['application/octet-stream', 'bytes!']);
+    expect(await (await get('arraybuffer')).text()).toBe('ab');
+    for (let i = 0; i < 3; i++) {
+      expect([...new Uint8Array(await (await get('kept-bytes')).arrayBuffer())]).toEqual([1, 2, 3]);
+    }
+    r = await get('response');
+    expect(r.status).toBe(201);
+    expect(r.headers.get('content-type')).toBe('text/x-custom');
+    expect(r.headers.get('x-extra')).toBe('yes');
+    expect(r.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect(await r.text()).toBe('custom');
+    r = await get('empty-response');
+    expect([r.status, await r.text()]).toEqual([202, '']);
+  });
+
+  it('answers 500 FNGATE_FUNCTION_ERROR for values that cannot become a response', async () => {
+    const { fetch } = await startRuntime({ config });
+    const expectations: Record<string, RegExp> = {
+      function: /handler returned a function/,
+      symbol: /handler returned a symbol/,
+      cyclic: /cannot be serialized to JSON/,
+      'bad-status': /RangeError/,
+    };
+    for (const [kind, message] of Object.entries(expectations)) {
+      const response = await fetch(`/results/${kind}`);
+      expect(response.status, kind).toBe(500);
+      const error = await errorOf(response);
+      expect(error.code).toBe('FNGATE_FUNCTION_ERROR');
+      expect(error.function).toBe('results');
+      expect(error.message).toMatch(message);
+    }
+    // the same thread keeps serving
+    expect(await (await fetch('/results/string')).text()).toBe('plain text');
+  });
+
+  it('calls fetch(req, env, ctx) on a Workers-style default export, as a method', async () => {
+    const { fetch } = await startRuntime({ config });
+    const response = await fetch('/fetch-style/some/path');
+    expect(await response.json()).toEqual({ path: '/fetch-style/some/path', style: 'workers', name: 'fetch-style', self: true });
+  });
+
+  it('bundles a CommonJS module that requires a Node built-in', async () => {
+    const { fetch } = await startRuntime({ config });
+    expect(await (await fetch('/uses-cjs')).json()).toEqual({ kind: 'commonjs', platform: process.platform });
+  });
+});
