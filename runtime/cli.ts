@@ -9,8 +9,9 @@ import { consoleLogger } from './log.js';
 const USAGE = `Usage: fngate <command> [options]
 
 Commands:
-  dev      Serve the functions in config.yaml (development mode: stacks in error bodies)
-  start    Serve the functions in config.yaml (production mode: no stacks)
+  dev      Serve the functions in config.yaml and hot-reload them on every save
+           (development mode: stacks in error bodies)  [default]
+  start    Serve the functions in config.yaml, no watching (production mode: no stacks)
 
 Options:
   --config FILE   Config file; function paths are relative to it   (default: ./config.yaml)
@@ -62,7 +63,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     runtime = await createRuntime({
       config: values.config ?? 'config.yaml',
       mode: command,
-      watch: false,
+      watch: command === 'dev',
       ...(port !== undefined && { port }),
       ...(values.host !== undefined && { host: values.host }),
     });
@@ -77,6 +78,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const functions = runtime.functions();
   process.stdout.write(`fngate ready on ${runtime.url} (${functions.length} function${functions.length === 1 ? '' : 's'})\n`);
   process.stdout.write(`${formatTable(functions)}\n`);
+  if (command === 'dev') consoleLogger.info(`watching ${runtime.watchedFiles()} files for changes`);
   if (runtime.host === '0.0.0.0' || runtime.host === '::') {
     consoleLogger.warn(`note: listening on all interfaces (${runtime.host}): every function is reachable from the network`);
   }

@@ -5,6 +5,7 @@ import { loadConfig } from './config/load-config.js';
 import type { ResolvedConfig } from './config/resolve-config.js';
 import { createGateway, type GatewayRoute } from './gateway/create-gateway.js';
 import { startHttpServer, type HttpServer } from './gateway/http-server.js';
+import { HotReloader } from './hot-reload.js';
 import { consoleLogger, type Logger } from './log.js';
 import { FunctionRegistry } from './registry.js';
 
@@ -20,7 +21,10 @@ export interface RuntimeOptions {
   readonly port?: number;
   /** Overrides `server.host`. */
   readonly host?: string;
-  /** Watch sources and config.yaml and hot-reload on change. @default false */
+  /**
+   * Watch config.yaml and every file the functions include, and hot-reload on change: a
+   * rebuilt function is warmed, then swapped in without dropping a request. @default false
+   */
   readonly watch?: boolean;
   /**
    * `dev`: error bodies include stacks, NODE_ENV=development in functions.
@@ -44,6 +48,10 @@ export interface FunctionState {
   readonly version: number | undefined;
   /** Why it is not serving (build or load error), when it is not. */
   readonly problem: string | undefined;
+  /** Requests on a thread of the serving version. */
+  readonly running: number;
+  /** Requests waiting for a thread of the serving version. */
+  readonly queued: number;
 }
 
 export interface Runtime {
@@ -52,8 +60,13 @@ export interface Runtime {
   readonly host: string;
   readonly port: number;
   readonly mode: 'dev' | 'start';
+  /** The config being served (with `watch`, the latest valid config.yaml). */
   readonly config: ResolvedConfig;
   functions(): FunctionState[];
+  /** Files watched for hot reload (0 without `watch`). */
+  watchedFiles(): number;
+  /** Resolves when the reloads already triggered by file changes have finished. */
+  reloadsSettled(): Promise<void>;
   /**
    * Stops accepting connections, lets in-flight requests finish (up to
    * `server.shutdownTimeout`), destroys every pool and removes the bundles. Idempotent.
@@ -81,35 +94,59 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     logger,
   });
 
-  let server: HttpServer;
-  try {
-    await Promise.all(Object.values(config.functions).map((fn) => registry.add(fn)));
-    const gateway = createGateway({
-      routes: routeTable(config),
-      bodyLimit: config.server.bodyLimit,
+  let current = config;
+  const gatewayFor = (served: ResolvedConfig) =>
+    createGateway({
+      routes: routeTable(served),
+      bodyLimit: served.server.bodyLimit,
       exposeStacks: mode === 'dev',
       invoke: (fn, invocation) => registry.invoke(fn, invocation),
     });
-    server = await startHttpServer({
+
+  let server: HttpServer | undefined;
+  let reloader: HotReloader | undefined;
+  try {
+    await Promise.all(Object.values(config.functions).map((fn) => registry.add(fn)));
+    const started = await startHttpServer({
       host: options.host ?? config.server.host,
       port: options.port ?? config.server.port,
-      gateway,
+      gateway: gatewayFor(config),
     });
+    server = started;
+    if (options.watch) {
+      reloader = await HotReloader.start({
+        configFile: config.file,
+        cwd,
+        registry,
+        logger,
+        currentConfig: () => current,
+        applyConfig: (next) => {
+          current = next;
+          started.use(gatewayFor(next));
+        },
+      });
+    }
   } catch (error) {
+    await server?.close(0);
     await registry.close({ force: true });
     await rm(outDir, { recursive: true, force: true });
     throw error;
   }
+  const http = server;
 
   let closing: Promise<void> | undefined;
   return {
-    url: server.url,
-    host: server.host,
-    port: server.port,
+    url: http.url,
+    host: http.host,
+    port: http.port,
     mode,
-    config,
+    get config() {
+      return current;
+    },
+    watchedFiles: () => reloader?.watchedFiles ?? 0,
+    reloadsSettled: () => reloader?.settled() ?? Promise.resolve(),
     functions: () =>
-      Object.values(config.functions).map((fn) => ({
+      Object.values(current.functions).map((fn) => ({
         name: fn.name,
         routes: fn.routes.map((r) => r.source),
         minThreads: fn.minThreads,
@@ -118,10 +155,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         timeout: fn.timeout,
         version: registry.live(fn.name)?.version,
         problem: registry.problem(fn.name)?.message,
+        running: registry.live(fn.name)?.pool.running ?? 0,
+        queued: registry.live(fn.name)?.pool.queued ?? 0,
       })),
     close() {
       closing ??= (async () => {
-        await server.close(config.server.shutdownTimeout);
+        await reloader?.close();
+        await http.close(current.server.shutdownTimeout);
         // Every connection is closed: anything still on a thread has no client left.
         await registry.close({ force: true });
         await rm(outDir, { recursive: true, force: true });

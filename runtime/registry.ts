@@ -3,6 +3,7 @@ import type { ResolvedFunction } from './config/resolve-config.js';
 import { FngateError } from './errors.js';
 import type { Logger } from './log.js';
 import { FunctionPool, type Call, type Invocation } from './pool/function-pool.js';
+import { frameFromStack } from './util/code-frame.js';
 
 /** An immutable, serving build of a function: its bundle file and the pool running it. */
 export interface FunctionVersion {
@@ -29,14 +30,14 @@ export interface RegistryOptions {
 
 interface Entry {
   config: ResolvedFunction;
-  readonly builder: FunctionBuilder;
+  builder: FunctionBuilder;
   live: FunctionVersion | undefined;
   /** Why there is no live version (build error, load failure). */
   problem: FngateError | undefined;
-  /** Project files the latest build attempt included. */
+  /** Project files to watch: what the last good build included, plus files that failed since. */
   inputs: readonly string[];
   readonly retiring: Set<Promise<void>>;
-  /** Deploys of one function run one after another, so versions never go backwards. */
+  /** Work on one function runs one step after another, so versions never go backwards. */
   chain: Promise<unknown>;
   nextVersion: number;
 }
@@ -45,10 +46,13 @@ interface Entry {
  * The live map from function name to its serving version. A deploy builds a new version, warms
  * it with one probe, and swaps it in with one assignment; the old version drains in the
  * background (its in-flight requests finish there), then its pool and bundle are removed.
+ * A failed build or warm-up leaves the serving version in place.
  */
 export class FunctionRegistry {
   readonly #options: RegistryOptions;
   readonly #entries = new Map<string, Entry>();
+  /** Removed functions still draining. */
+  readonly #removing = new Set<Promise<void>>();
 
   constructor(options: RegistryOptions) {
     this.#options = options;
@@ -56,15 +60,9 @@ export class FunctionRegistry {
 
   /** Registers a function and deploys its first version. Never throws for user errors. */
   async add(config: ResolvedFunction): Promise<DeployResult> {
-    const builder = await FunctionBuilder.create({
-      name: config.name,
-      entry: config.file,
-      root: this.#options.root,
-      outDir: this.#options.outDir,
-    });
     const entry: Entry = {
       config,
-      builder,
+      builder: await this.#createBuilder(config),
       live: undefined,
       problem: undefined,
       inputs: [config.file],
@@ -73,16 +71,50 @@ export class FunctionRegistry {
       nextVersion: 1,
     };
     this.#entries.set(config.name, entry);
-    return this.deploy(config.name);
+    return this.#enqueue(entry, () => this.#deploy(entry));
   }
 
-  /** Builds and swaps in a new version; the current one keeps serving if anything fails. */
+  /** Rebuilds from the current sources and swaps in the result; the serving version stays on failure. */
   deploy(name: string): Promise<DeployResult> {
-    const entry = this.#entries.get(name);
-    if (entry === undefined) return Promise.reject(new Error(`unknown function ${name}`));
-    const next = entry.chain.then(() => this.#deploy(entry));
-    entry.chain = next.catch(() => {});
-    return next;
+    const entry = this.#get(name);
+    return this.#enqueue(entry, () => this.#deploy(entry));
+  }
+
+  /** New settings (or a new file) for a function: deploys a new version with them. */
+  update(config: ResolvedFunction): Promise<DeployResult> {
+    const entry = this.#get(config.name);
+    return this.#enqueue(entry, async () => {
+      if (config.file !== entry.config.file) {
+        await entry.builder.dispose();
+        entry.builder = await this.#createBuilder(config);
+        entry.inputs = [config.file];
+      }
+      entry.config = config;
+      return this.#deploy(entry);
+    });
+  }
+
+  /** Replaces a function's config where nothing the pool uses changed (its routes). */
+  setConfig(config: ResolvedFunction): void {
+    this.#get(config.name).config = config;
+  }
+
+  /**
+   * Forgets a function at once (invoke() no longer finds it); its serving version drains in the
+   * background, then its pool and bundle are removed.
+   */
+  remove(name: string): Promise<void> {
+    const entry = this.#get(name);
+    this.#entries.delete(name);
+    const removal = (async () => {
+      await entry.chain;
+      const live = entry.live;
+      entry.live = undefined;
+      await Promise.allSettled([entry.builder.dispose(), live ? this.#retire(live, false) : undefined, ...entry.retiring]);
+    })();
+    this.#removing.add(removal);
+    void removal.finally(() => this.#removing.delete(removal));
+    return removal;
   }
 
   /** Starts a request on the function's live version. Throws FNGATE_UNAVAILABLE when there is none. */
@@ -105,29 +137,58 @@ export class FunctionRegistry {
     return this.#entries.get(name)?.problem;
   }
 
+  /** Every project file some function's bundle includes (or included before it broke). */
+  inputs(): Set<string> {
+    const files = new Set<string>();
+    for (const entry of this.#entries.values()) for (const file of entry.inputs) files.add(file);
+    return files;
+  }
+
+  /** The functions whose bundle includes `file`. */
+  functionsUsing(file: string): string[] {
+    return [...this.#entries.values()].filter((entry) => entry.inputs.includes(file)).map((entry) => entry.config.name);
+  }
+
   /** Closes every pool (letting in-flight requests finish unless `force`), and every esbuild context. */
   async close(options: { force?: boolean } = {}): Promise<void> {
     const entries = [...this.#entries.values()];
     this.#entries.clear();
-    await Promise.allSettled(
-      entries.map(async (entry) => {
+    await Promise.allSettled([
+      ...this.#removing,
+      ...entries.map(async (entry) => {
         await entry.chain;
         const live = entry.live;
         entry.live = undefined;
         await Promise.allSettled([
           entry.builder.dispose(),
-          live ? this.#retire(entry, live, options.force ?? false) : undefined,
+          live ? this.#retire(live, options.force ?? false) : undefined,
           ...entry.retiring,
         ]);
       }),
-    );
+    ]);
+  }
+
+  #get(name: string): Entry {
+    const entry = this.#entries.get(name);
+    if (entry === undefined) throw new Error(`unknown function ${name}`);
+    return entry;
+  }
+
+  #createBuilder(config: ResolvedFunction): Promise<FunctionBuilder> {
+    return FunctionBuilder.create({ name: config.name, entry: config.file, root: this.#options.root, outDir: this.#options.outDir });
+  }
+
+  #enqueue<T>(entry: Entry, task: () => Promise<T>): Promise<T> {
+    const next = entry.chain.then(task);
+    entry.chain = next.catch(() => {});
+    return next;
   }
 
   async #deploy(entry: Entry): Promise<DeployResult> {
     const { name } = entry.config;
     const started = performance.now();
     const build = await entry.builder.build();
-    entry.inputs = build.inputs;
+    entry.inputs = build.ok ? build.inputs : [...new Set([...entry.inputs, ...build.inputs])];
     if (!build.ok) {
       const error = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to build: ${build.message}`, { fn: name, detail: build.report });
       return this.#rejected(entry, error, build.report);
@@ -151,7 +212,8 @@ export class FunctionRegistry {
         fn: name,
         detail: failure.stack,
       });
-      return this.#rejected(entry, error, failure.stack ?? `${failure.name}: ${failure.message}`);
+      const frame = frameFromStack(failure.stack, this.#options.root);
+      return this.#rejected(entry, error, [frame, failure.stack ?? `${failure.name}: ${failure.message}`].filter(Boolean).join('\n'));
     }
 
     const previous = entry.live;
@@ -159,7 +221,7 @@ export class FunctionRegistry {
     entry.live = { version, bundleFile: build.bundleFile, pool, builtAt: new Date(), readyMs };
     entry.problem = undefined;
     if (previous !== undefined) {
-      const retiring = this.#retire(entry, previous, false);
+      const retiring = this.#retire(previous, false);
       entry.retiring.add(retiring);
       void retiring.finally(() => entry.retiring.delete(retiring));
     }
@@ -168,12 +230,12 @@ export class FunctionRegistry {
 
   #rejected(entry: Entry, error: FngateError, report: string): DeployResult {
     if (entry.live === undefined) entry.problem = error;
-    const keeping = entry.live ? ` (still serving version ${entry.live.version})` : '';
+    const keeping = entry.live ? ` (still serving the previous version)` : '';
     this.#options.logger.error(`✘ ${error.message}${keeping}\n${indent(report)}`);
     return { ok: false, error };
   }
 
-  async #retire(entry: Entry, version: FunctionVersion, force: boolean): Promise<void> {
+  async #retire(version: FunctionVersion, force: boolean): Promise<void> {
     await version.pool.close({ force });
     await removeBundle(version.bundleFile);
   }

@@ -2,6 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { codeFrame } from '../util/code-frame.js';
 import { isInside } from '../util/paths.js';
 
 export interface FunctionBuilderOptions {
@@ -29,7 +30,7 @@ export interface BuildFailure {
   readonly message: string;
   /** Every error with its code frame, for the terminal. */
   readonly report: string;
-  /** What the last attempt included, so the watcher can still follow the broken files. */
+  /** The entry and the files with errors: the watcher must keep following them. */
   readonly inputs: readonly string[];
   readonly ms: number;
 }
@@ -116,11 +117,13 @@ export class FunctionBuilder {
     } catch (error) {
       const failure = error as esbuild.BuildFailure;
       if (!Array.isArray(failure.errors)) throw error;
+      // The files the errors are in must stay watched even though the bundle no longer lists them.
+      const errorFiles = failure.errors.flatMap((e) => (e.location ? [resolve(root, e.location.file)] : []));
       return {
         ok: false,
         message: oneLine(failure.errors[0]),
-        report: await formatErrors(failure.errors),
-        inputs: [this.#options.entry],
+        report: formatErrors(failure.errors),
+        inputs: [this.#options.entry, ...errorFiles.filter((file) => isInside(root, file))],
         ms: performance.now() - started,
       };
     }
@@ -167,7 +170,16 @@ function oneLine(message: esbuild.Message | undefined): string {
   return loc ? `${loc.file}:${loc.line}:${loc.column + 1}: ${message.text}` : message.text;
 }
 
-async function formatErrors(errors: esbuild.Message[]): Promise<string> {
-  const formatted = await esbuild.formatMessages(errors, { kind: 'error', color: false, terminalWidth: 100 });
-  return formatted.join('').trimEnd();
+/** Each error as `file:line:column: text` (1-based, as editors expect) with its code frame. */
+function formatErrors(errors: esbuild.Message[]): string {
+  return errors
+    .slice(0, 5)
+    .map((message) => {
+      const loc = message.location;
+      const head = oneLine(message);
+      const notes = message.notes.map((note) => `  note: ${note.location ? `${note.location.file}:${note.location.line}: ` : ''}${note.text}`);
+      return [head, ...(loc ? [codeFrame(loc.lineText, loc.line, loc.column + 1, loc.length)] : []), ...notes].join('\n');
+    })
+    .concat(errors.length > 5 ? [`... and ${errors.length - 5} more errors`] : [])
+    .join('\n');
 }

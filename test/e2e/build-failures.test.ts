@@ -32,8 +32,8 @@ describe('functions that fail to build or load', () => {
     expect(error.code).toBe('FNGATE_UNAVAILABLE');
     expect(error.function).toBe('bad');
     expect(error.message).toMatch(/^bad failed to build: functions\/bad\.ts:2:13: Unexpected ";"/);
-    expect(logs.text()).toContain('functions/bad.ts:2:12:');
-    expect(logs.text()).toContain('const x = ;');
+    expect(logs.text()).toContain('functions/bad.ts:2:13: Unexpected ";"');
+    expect(logs.text()).toContain('2 │   const x = ;');
     expect(await (await fetch('/good')).text()).toBe('good');
   });
 

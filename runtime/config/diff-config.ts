@@ -1,0 +1,100 @@
+import { relative } from 'node:path';
+import type { ResolvedConfig, ResolvedFunction } from './resolve-config.js';
+import { formatDuration, formatSize } from './units.js';
+
+/** Settings that live in a function's pool or bundle: changing one needs a new version. */
+const POOL_KEYS = ['minThreads', 'maxThreads', 'idleTimeout', 'maxQueue', 'timeout', 'memoryLimit'] as const;
+
+export interface FunctionChange {
+  readonly before: ResolvedFunction;
+  readonly after: ResolvedFunction;
+  /** A new version (new pool) is needed: the file, a pool setting or the env changed. */
+  readonly needsNewVersion: boolean;
+  /** Human summary, e.g. `maxThreads 2->4`, `routes`, `env ~API_KEY`. */
+  readonly details: readonly string[];
+}
+
+export interface ServerChange {
+  readonly key: 'host' | 'port' | 'bodyLimit' | 'shutdownTimeout';
+  readonly before: string;
+  readonly after: string;
+  /** host and port need a restart; the others apply at once. */
+  readonly live: boolean;
+}
+
+export interface ConfigChanges {
+  readonly added: readonly ResolvedFunction[];
+  readonly removed: readonly ResolvedFunction[];
+  readonly changed: readonly FunctionChange[];
+  readonly server: readonly ServerChange[];
+  /** `+thumb, ~sort maxThreads 2->4, -old`, or `no changes`. */
+  readonly summary: string;
+}
+
+/** What differs between two resolved configs, and a one-line summary for the terminal. */
+export function diffConfig(before: ResolvedConfig, after: ResolvedConfig): ConfigChanges {
+  const added = Object.values(after.functions).filter((fn) => !(fn.name in before.functions));
+  const removed = Object.values(before.functions).filter((fn) => !(fn.name in after.functions));
+  const changed: FunctionChange[] = [];
+  for (const next of Object.values(after.functions)) {
+    const previous = before.functions[next.name];
+    if (previous === undefined) continue;
+    const change = diffFunction(previous, next, after.root);
+    if (change.details.length > 0) changed.push(change);
+  }
+
+  const server: ServerChange[] = [];
+  const s0 = before.server;
+  const s1 = after.server;
+  if (s0.host !== s1.host) server.push({ key: 'host', before: s0.host, after: s1.host, live: false });
+  if (s0.port !== s1.port) server.push({ key: 'port', before: String(s0.port), after: String(s1.port), live: false });
+  if (s0.bodyLimit !== s1.bodyLimit) {
+    server.push({ key: 'bodyLimit', before: formatSize(s0.bodyLimit), after: formatSize(s1.bodyLimit), live: true });
+  }
+  if (s0.shutdownTimeout !== s1.shutdownTimeout) {
+    server.push({
+      key: 'shutdownTimeout',
+      before: formatDuration(s0.shutdownTimeout),
+      after: formatDuration(s1.shutdownTimeout),
+      live: true,
+    });
+  }
+
+  const parts = [
+    ...added.map((fn) => `+${fn.name}`),
+    ...changed.map((c) => `~${c.after.name} ${c.details.join(' ')}`),
+    ...removed.map((fn) => `-${fn.name}`),
+    ...server.map((c) => `server.${c.key} ${c.before}->${c.after}${c.live ? '' : ' (restart needed)'}`),
+  ];
+  return { added, removed, changed, server, summary: parts.length > 0 ? parts.join(', ') : 'no changes' };
+}
+
+function diffFunction(before: ResolvedFunction, after: ResolvedFunction, root: string): FunctionChange {
+  const details: string[] = [];
+  let needsNewVersion = false;
+  if (before.file !== after.file) {
+    details.push(`file ${relative(root, before.file)}->${relative(root, after.file)}`);
+    needsNewVersion = true;
+  }
+  for (const key of POOL_KEYS) {
+    if (before[key] !== after[key]) {
+      const show = key === 'memoryLimit' ? formatSize : key === 'idleTimeout' || key === 'timeout' ? formatDuration : String;
+      details.push(`${key} ${show(before[key])}->${show(after[key])}`);
+      needsNewVersion = true;
+    }
+  }
+  // Names only: env values may be secrets.
+  const envChanges = [
+    ...Object.keys(after.env).filter((k) => !(k in before.env)).map((k) => `+${k}`),
+    ...Object.keys(after.env).filter((k) => k in before.env && before.env[k] !== after.env[k]).map((k) => `~${k}`),
+    ...Object.keys(before.env).filter((k) => !(k in after.env)).map((k) => `-${k}`),
+  ];
+  if (envChanges.length > 0) {
+    details.push(`env ${envChanges.join(' ')}`);
+    needsNewVersion = true;
+  }
+  const routesBefore = before.routes.map((r) => r.source).join(', ');
+  const routesAfter = after.routes.map((r) => r.source).join(', ');
+  if (routesBefore !== routesAfter) details.push(`routes [${routesAfter}]`);
+  return { before, after, needsNewVersion, details };
+}

@@ -1,0 +1,115 @@
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+
+export interface ProjectWatcherOptions {
+  /** Called with each debounced batch of changed files (added, changed or deleted). */
+  readonly onChange: (files: ReadonlySet<string>) => void;
+  /** Quiet period that ends a burst of saves (a formatter, `git checkout`). @default 20 */
+  readonly debounceMs?: number;
+}
+
+/** Never part of a function's sources: dependencies, VCS data, fngate's own bundles. */
+const SKIPPED_DIRS = new Set(['node_modules', '.git', '.fngate']);
+
+/**
+ * chokidar drops a `change` that comes within 50 ms of the previous one for the same file and
+ * never emits a final event (paulmillr/chokidar#1455, open): a save right after a fast rebuild,
+ * or a formatter rewriting a file just saved, would be lost. So after that window we stat every
+ * reported file again and report it once more if it changed since we reported it.
+ */
+const CHOKIDAR_THROTTLE_MS = 50;
+const VERIFY_AFTER_MS = CHOKIDAR_THROTTLE_MS + 15;
+
+/**
+ * Watches the project directory and reports changes to the files that matter: config.yaml and
+ * every project file some bundle includes. Watching the whole tree (as vite does) rather than
+ * single files means a file that an editor replaces (write temp + rename), that is deleted and
+ * created again, or that an edit newly imports is seen without re-arming anything; chokidar's
+ * `atomic` option turns an editor's unlink+add into one change.
+ */
+export class ProjectWatcher {
+  readonly #watcher: FSWatcher;
+  readonly #onChange: ProjectWatcherOptions['onChange'];
+  readonly #debounceMs: number;
+  #files: ReadonlySet<string> = new Set();
+  #pending = new Set<string>();
+  #debounce: NodeJS.Timeout | undefined;
+  /** File -> stat signature when it was last reported. */
+  readonly #reported = new Map<string, string>();
+  #toVerify = new Set<string>();
+  #verify: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  private constructor(watcher: FSWatcher, options: ProjectWatcherOptions) {
+    this.#watcher = watcher;
+    this.#onChange = options.onChange;
+    this.#debounceMs = options.debounceMs ?? 20;
+    watcher.on('all', (event, path) => {
+      if (event === 'add' || event === 'change' || event === 'unlink') this.#record(path);
+    });
+  }
+
+  /** Resolves once the initial scan is done, so an edit right after it is never missed. */
+  static async create(root: string, options: ProjectWatcherOptions): Promise<ProjectWatcher> {
+    const watcher = watch(root, {
+      ignoreInitial: true,
+      ignored: (path) => SKIPPED_DIRS.has(basename(path)),
+    });
+    const projectWatcher = new ProjectWatcher(watcher, options);
+    await new Promise<void>((resolve, reject) => {
+      watcher.once('ready', resolve);
+      watcher.once('error', reject);
+    });
+    return projectWatcher;
+  }
+
+  /** The files whose changes are reported (absolute paths). */
+  setFiles(files: Iterable<string>): void {
+    this.#files = new Set(files);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#debounce);
+    clearTimeout(this.#verify);
+    await this.#watcher.close();
+  }
+
+  #record(path: string): void {
+    if (this.#closed || !this.#files.has(path)) return;
+    this.#pending.add(path);
+    clearTimeout(this.#debounce);
+    this.#debounce = setTimeout(() => void this.#flush(), this.#debounceMs);
+    this.#toVerify.add(path);
+    clearTimeout(this.#verify);
+    this.#verify = setTimeout(() => void this.#verifyReported(), VERIFY_AFTER_MS);
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#closed || this.#pending.size === 0) return;
+    const batch = this.#pending;
+    this.#pending = new Set();
+    await Promise.all([...batch].map(async (file) => this.#reported.set(file, await signature(file))));
+    if (!this.#closed) this.#onChange(batch);
+  }
+
+  async #verifyReported(): Promise<void> {
+    const files = this.#toVerify;
+    this.#toVerify = new Set();
+    for (const file of files) {
+      if (this.#closed) return;
+      if (this.#pending.has(file)) continue; // about to be reported anyway
+      if ((await signature(file)) !== this.#reported.get(file)) this.#record(file);
+    }
+  }
+}
+
+async function signature(file: string): Promise<string> {
+  try {
+    const stats = await stat(file);
+    return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+  } catch {
+    return 'missing';
+  }
+}
