@@ -111,6 +111,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       host: options.host ?? config.server.host,
       port: options.port ?? config.server.port,
       gateway: gatewayFor(config),
+      headersTimeout: config.server.headersTimeout,
+      requestTimeout: config.server.requestTimeout,
     });
     server = started;
     if (options.watch) {
@@ -160,8 +162,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       })),
     close() {
       closing ??= (async () => {
+        // Stop accepting connections first; the watcher closes while in-flight requests finish.
+        const drained = http.close(current.server.shutdownTimeout);
         await reloader?.close();
-        await http.close(current.server.shutdownTimeout);
+        await drained;
         // Every connection is closed: anything still on a thread has no client left.
         await registry.close({ force: true });
         await rm(outDir, { recursive: true, force: true });

@@ -202,7 +202,7 @@ export class FunctionRegistry {
       settings: entry.config,
       env: entry.config.env,
       nodeEnv: this.#options.nodeEnv,
-      onWorkerError: (error) => this.#options.logger.error(`[${name}] worker crashed outside a request: ${error.stack ?? error.message}`),
+      onIncident: (message) => this.#options.logger.error(message),
     });
     const failure = await pool.warm();
     if (failure !== null) {

@@ -44,7 +44,14 @@ describe('config', () => {
       ].join('\n'),
     );
     const config = loadConfig(p.path('config.yaml'), { cwd: p.dir, env: {} });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 3000, bodyLimit: 512 * 1024, shutdownTimeout: 10_000 });
+    expect(config.server).toEqual({
+      host: '127.0.0.1',
+      port: 3000,
+      bodyLimit: 512 * 1024,
+      shutdownTimeout: 10_000,
+      headersTimeout: 10_000,
+      requestTimeout: 60_000,
+    });
     const sort = config.functions.sort!;
     expect(sort.file).toBe(p.path('functions/sort.ts'));
     expect(sort).toMatchObject({ minThreads: 1, maxThreads: 2, idleTimeout: 120_000, maxQueue: 64, timeout: 250 });

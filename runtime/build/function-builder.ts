@@ -3,6 +3,7 @@ import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { codeFrame } from '../util/code-frame.js';
+import { sourceLocationPlugin } from './source-location-plugin.js';
 import { isInside } from '../util/paths.js';
 
 export interface FunctionBuilderOptions {
@@ -99,7 +100,7 @@ export class FunctionBuilder {
       keepNames: true,
       banner: { js: BANNER },
       logLevel: 'silent',
-      plugins: [typesOnlyPlugin],
+      plugins: [typesOnlyPlugin, sourceLocationPlugin(options.root)],
     });
     return new FunctionBuilder(options, context);
   }

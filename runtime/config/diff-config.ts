@@ -15,10 +15,10 @@ export interface FunctionChange {
 }
 
 export interface ServerChange {
-  readonly key: 'host' | 'port' | 'bodyLimit' | 'shutdownTimeout';
+  readonly key: 'host' | 'port' | 'bodyLimit' | 'shutdownTimeout' | 'headersTimeout' | 'requestTimeout';
   readonly before: string;
   readonly after: string;
-  /** host and port need a restart; the others apply at once. */
+  /** host, port and the socket timeouts need a restart; bodyLimit and shutdownTimeout apply at once. */
   readonly live: boolean;
 }
 
@@ -51,13 +51,11 @@ export function diffConfig(before: ResolvedConfig, after: ResolvedConfig): Confi
   if (s0.bodyLimit !== s1.bodyLimit) {
     server.push({ key: 'bodyLimit', before: formatSize(s0.bodyLimit), after: formatSize(s1.bodyLimit), live: true });
   }
-  if (s0.shutdownTimeout !== s1.shutdownTimeout) {
-    server.push({
-      key: 'shutdownTimeout',
-      before: formatDuration(s0.shutdownTimeout),
-      after: formatDuration(s1.shutdownTimeout),
-      live: true,
-    });
+  for (const key of ['shutdownTimeout', 'headersTimeout', 'requestTimeout'] as const) {
+    if (s0[key] !== s1[key]) {
+      // The socket timeouts belong to the listening server; shutdownTimeout is read at shutdown.
+      server.push({ key, before: formatDuration(s0[key]), after: formatDuration(s1[key]), live: key === 'shutdownTimeout' });
+    }
   }
 
   const parts = [

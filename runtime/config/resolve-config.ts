@@ -13,6 +13,10 @@ export interface ResolvedServer {
   readonly bodyLimit: number;
   /** Milliseconds. */
   readonly shutdownTimeout: number;
+  /** Milliseconds a client has to send its headers. */
+  readonly headersTimeout: number;
+  /** Milliseconds a client has to send its whole request. */
+  readonly requestTimeout: number;
 }
 
 export interface ResolvedPoolSettings {
@@ -51,6 +55,8 @@ export const SERVER_DEFAULTS = {
   port: 3000,
   bodyLimit: '10mb',
   shutdownTimeout: '10s',
+  headersTimeout: '10s',
+  requestTimeout: '60s',
 } as const;
 
 export const POOL_DEFAULTS = {
@@ -94,7 +100,17 @@ export function resolveConfig(
     port: user.server?.port ?? SERVER_DEFAULTS.port,
     bodyLimit: parseSize(user.server?.bodyLimit ?? SERVER_DEFAULTS.bodyLimit),
     shutdownTimeout: parseDuration(user.server?.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeout),
+    headersTimeout: parseDuration(user.server?.headersTimeout ?? SERVER_DEFAULTS.headersTimeout),
+    requestTimeout: parseDuration(user.server?.requestTimeout ?? SERVER_DEFAULTS.requestTimeout),
   };
+  if (server.headersTimeout <= 0 || server.requestTimeout <= 0) {
+    issues.push({ path: ['server', server.headersTimeout <= 0 ? 'headersTimeout' : 'requestTimeout'], message: 'must be greater than 0' });
+  } else if (server.requestTimeout < server.headersTimeout) {
+    issues.push({
+      path: ['server', 'requestTimeout'],
+      message: `requestTimeout (${server.requestTimeout} ms) must be >= headersTimeout (${server.headersTimeout} ms)`,
+    });
+  }
 
   const entries = Object.entries(user.functions ?? {});
   if (entries.length === 0) {

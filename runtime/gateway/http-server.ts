@@ -3,16 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Gateway } from './create-gateway.js';
 
-/**
- * Node's own limits against slow or abusive clients. A client gets `headersTimeout` to send its
- * headers and `requestTimeout` to send the whole request (headers and body); idle keep-alive
- * connections close after `keepAliveTimeout`.
- */
-export const SERVER_TIMEOUTS = {
-  headersTimeout: 20_000,
-  requestTimeout: 120_000,
-  keepAliveTimeout: 5_000,
-} as const;
+/** Idle keep-alive connections close after this long (Node's default). */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 export interface HttpServer {
   /** `http://HOST:PORT` */
@@ -33,13 +25,35 @@ export class PortInUseError extends Error {
   readonly code = 'EADDRINUSE';
 }
 
-export async function startHttpServer(options: { host: string; port: number; gateway: Gateway }): Promise<HttpServer> {
+export interface HttpServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly gateway: Gateway;
+  /** Milliseconds a client has to send its headers (slowloris defence). */
+  readonly headersTimeout: number;
+  /** Milliseconds a client has to send its whole request (408 after). */
+  readonly requestTimeout: number;
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   let current = options.gateway;
+  let closing: Promise<void> | undefined;
   const server = serve({
-    fetch: (request, env) => current.fetch(request, env as Parameters<Gateway['fetch']>[1]),
+    fetch: (request, env) => {
+      const bindings = env as Parameters<Gateway['fetch']>[1];
+      // Once shutting down, every response tells a keep-alive client not to send another request.
+      if (closing !== undefined) bindings.outgoing.setHeader('connection', 'close');
+      return current.fetch(request, bindings);
+    },
     hostname: options.host,
     port: options.port,
-    serverOptions: { ...SERVER_TIMEOUTS },
+    serverOptions: {
+      headersTimeout: options.headersTimeout,
+      requestTimeout: options.requestTimeout,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      // Node checks the two timeouts above only this often (30 s by default).
+      connectionsCheckingInterval: Math.min(1000, options.headersTimeout),
+    },
   }) as Server;
 
   await new Promise<void>((resolve, reject) => {
@@ -62,7 +76,6 @@ export async function startHttpServer(options: { host: string; port: number; gat
   const address = server.address() as AddressInfo;
   const host = address.address;
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  let closing: Promise<void> | undefined;
 
   return {
     url: `http://${shownHost}:${address.port}`,

@@ -1,8 +1,8 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
-import { Piscina } from 'piscina';
+import { formatDuration } from '../config/units.js';
 import { FngateError } from '../errors.js';
-import { formatDuration, formatSize } from '../config/units.js';
+import { ANSWERED, Call, QUEUED, RUNNING, onCallTimeout, onKillGraceOver, type CallOwner } from './call.js';
 import {
   isTaskFailure,
   PROBE_ID,
@@ -13,6 +13,10 @@ import {
   type TaskOutcome,
   type TaskReply,
 } from './protocol.js';
+import { ThreadPool } from './thread-pool.js';
+import { taskFailureError, threadDeathError } from './worker-failures.js';
+
+export { Call } from './call.js';
 
 export interface PoolSettings {
   readonly minThreads: number;
@@ -36,8 +40,8 @@ export interface FunctionPoolOptions {
   readonly env: Readonly<Record<string, string>>;
   /** NODE_ENV inside the function: `development` in dev, `production` in start. */
   readonly nodeEnv: string;
-  /** A worker failed outside any request (e.g. a timer threw after the response was sent). */
-  readonly onWorkerError?: (error: Error) => void;
+  /** Something worth telling the user that no request will report (a crash outside a request, a back-off). */
+  readonly onIncident?: (message: string) => void;
 }
 
 /** What the gateway gets back: the worker's reply plus the time it spent waiting for a thread. */
@@ -54,68 +58,38 @@ export type Invocation = Omit<TaskEnvelope, 'deadline'>;
  */
 export const KILL_GRACE_MS = 200;
 
-const QUEUED = 0;
-const RUNNING = 1;
-/** The client has its answer (reply, timeout or cancel); piscina may still hold the task. */
-const ANSWERED = 2;
-type State = typeof QUEUED | typeof RUNNING | typeof ANSWERED;
-
-// piscina hands each task's `[queueOptionsSymbol]` value to the load balancer; we put the Call
-// there to learn which thread runs it (symbol keys are not structured-cloned to the worker).
-const kCall = Piscina.queueOptionsSymbol;
-
-/** One request's journey through the pool. */
-export class Call {
-  readonly pool: FunctionPool;
-  readonly envelope: TaskEnvelope;
-  readonly promise: Promise<Reply>;
-  readonly submittedAt = performance.now();
-  state: State = QUEUED;
-  /** The thread running the task, once piscina distributed it. */
-  threadId = -1;
-  /** piscina settled the task (the thread is free again, or dead). */
-  released = false;
-  timer: NodeJS.Timeout | undefined;
-  resolve!: (reply: Reply) => void;
-  reject!: (error: FngateError) => void;
-
-  constructor(pool: FunctionPool, envelope: TaskEnvelope) {
-    this.pool = pool;
-    this.envelope = envelope;
-    this.promise = new Promise<Reply>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-
-  /** The client went away: a queued call never runs; a running one sees ctx.signal abort. */
-  cancel(): void {
-    this.pool.cancel(this);
-  }
-}
+/**
+ * Threads dying outside any request this often mean the module kills every fresh thread (a timer
+ * that throws at load, an 'error' event nobody listens to): piscina would respawn them in a busy
+ * loop. The pool stops its threads instead and starts new ones after a back-off (1 s, doubling up
+ * to 30 s); requests meanwhile get 503 with Retry-After.
+ */
+export const CRASH_LOOP = { crashes: 3, windowMs: 10_000, firstBackoffMs: 1000, maxBackoffMs: 30_000 } as const;
 
 /**
- * One Piscina pool for one version of one function. It keeps its own bounded FIFO queue in
- * front of piscina so that a full queue answers at once, a disconnected client's request is
- * dropped before it runs, and no task needs an AbortSignal (piscina never shares a thread with
- * an abortable task, and lets abortable tasks bypass its queue limit).
+ * One function version's pool. It keeps its own bounded FIFO queue in front of the threads so
+ * that a full queue answers at once, a disconnected client's request is dropped before it runs,
+ * and no task needs an AbortSignal. It answers every call exactly once: with the reply, or with
+ * a coded error (timeout, crash, queue full, unavailable).
  */
-export class FunctionPool {
+export class FunctionPool implements CallOwner {
   readonly name: string;
   readonly version: number;
   readonly settings: PoolSettings;
-  readonly #piscina: Piscina;
+  readonly #options: FunctionPoolOptions;
   readonly #control: BroadcastChannel;
-  readonly #capacity: number;
-  readonly #onWorkerError: ((error: Error) => void) | undefined;
+  readonly #workerData: FunctionWorkerData;
+  #threads: ThreadPool;
   readonly #queue: (Call | undefined)[] = [];
   #head = 0;
   #queued = 0;
-  #running = 0;
+  /** Calls handed to the threads whose thread slot is not released yet. */
+  readonly #running = new Set<Call>();
   #closing = false;
   #idle: (() => void)[] = [];
-  /** Threads we terminated -> the request id whose timeout caused it. */
-  readonly #killed = new Map<number, number>();
+  #crashTimes: number[] = [];
+  #backoff: { until: number; reason: string; timer: NodeJS.Timeout } | undefined;
+  #nextBackoffMs: number = CRASH_LOOP.firstBackoffMs;
   #completed = 0;
   readonly #failed = new Map<string, number>();
 
@@ -123,53 +97,17 @@ export class FunctionPool {
     this.name = options.name;
     this.version = options.version;
     this.settings = options.settings;
-    this.#onWorkerError = options.onWorkerError;
-    this.#capacity = options.settings.maxThreads;
+    this.#options = options;
     const controlChannel = `fngate:${options.name}:${options.version}:${process.pid}:${Math.random().toString(36).slice(2)}`;
     this.#control = new BroadcastChannel(controlChannel);
     this.#control.unref();
-    const workerData: FunctionWorkerData = {
+    this.#workerData = {
       bundle: pathToFileURL(options.bundleFile).href,
       name: options.name,
       env: options.env,
       controlChannel,
     };
-    const killed = this.#killed;
-    this.#piscina = new Piscina({
-      filename: new URL('./worker-entry.mjs', import.meta.url).href,
-      name: 'default',
-      workerData,
-      minThreads: options.settings.minThreads,
-      maxThreads: options.settings.maxThreads,
-      idleTimeout: options.settings.idleTimeout,
-      // Our queue bounds what reaches piscina to the thread count; piscina only holds tasks while
-      // threads start, and must never reject one.
-      maxQueue: this.#capacity,
-      concurrentTasksPerWorker: 1,
-      // 'sync' parks idle threads in Atomics.wait: timers and streams stall between tasks.
-      atomics: 'disabled',
-      env: { NODE_ENV: options.nodeEnv, ...options.env },
-      execArgv: ['--enable-source-maps'],
-      resourceLimits: { maxOldGenerationSizeMb: Math.max(1, Math.round(options.settings.memoryLimit / 1024 / 1024)) },
-      recordTiming: true,
-      loadBalancer: (task, workers) => {
-        // piscina's least-busy choice, skipping threads we are terminating, and recording the
-        // thread so a timeout can stop exactly that one.
-        let candidate = null;
-        let usage = 1;
-        for (const worker of workers) {
-          if (worker.currentUsage < usage && !killed.has(worker.id) && !worker.terminating && !worker.destroyed) {
-            candidate = worker;
-            usage = worker.currentUsage;
-            if (usage === 0) break;
-          }
-        }
-        const call = (task as unknown as Record<symbol, Call | null>)[kCall];
-        if (candidate !== null && call != null) call.threadId = candidate.id;
-        return candidate;
-      },
-    });
-    this.#piscina.on('error', (error: Error) => this.#onWorkerError?.(error));
+    this.#threads = this.#createThreads();
   }
 
   /** Requests waiting for a thread. */
@@ -177,13 +115,14 @@ export class FunctionPool {
     return this.#queued;
   }
 
-  /** Requests on a thread (or handed to piscina while a thread starts). */
+  /** Requests on a thread (or handed over while a thread starts). */
   get running(): number {
-    return this.#running;
+    return this.#running.size;
   }
 
+  /** Live threads. */
   get threads(): number {
-    return this.#piscina.threads.length;
+    return this.#threads.size;
   }
 
   get completed(): number {
@@ -197,7 +136,9 @@ export class FunctionPool {
     const call = new Call(this, envelope);
     if (this.#closing) {
       this.#fail(call, new FngateError('FNGATE_UNAVAILABLE', `${this.name} is shutting down`, { fn: this.name }));
-    } else if (this.#running < this.#capacity) {
+    } else if (this.#backoff !== undefined) {
+      this.#fail(call, this.#backoffError());
+    } else if (this.#running.size < this.settings.maxThreads) {
       call.timer = setTimeout(onCallTimeout, this.settings.timeout, call);
       this.#dispatch(call);
     } else if (this.#queued < this.settings.maxQueue) {
@@ -217,7 +158,8 @@ export class FunctionPool {
 
   /**
    * Loads the module on one thread and reports how that went: null when it is ready to serve,
-   * else the load failure (the module threw, or did not finish loading within the timeout).
+   * else the load failure (the module threw, its thread died, or it did not finish loading
+   * within the timeout).
    */
   async warm(): Promise<TaskFailure | null> {
     const timeoutMs = Math.max(this.settings.timeout, 10_000);
@@ -235,7 +177,7 @@ export class FunctionPool {
       timer = setTimeout(resolve, timeoutMs, 'timeout');
     });
     try {
-      const outcome = await Promise.race([this.#piscina.run(probe) as Promise<TaskOutcome>, timedOut]);
+      const outcome = await Promise.race([this.#threads.run(probe, null), timedOut]);
       if (outcome === 'timeout') {
         const message = `the module did not finish loading within ${formatDuration(timeoutMs)}`;
         return { failure: 'load', name: 'Error', message, stack: undefined, runMs: 0 };
@@ -250,6 +192,7 @@ export class FunctionPool {
     }
   }
 
+  /** @internal The client disconnected (via Call.cancel). */
   cancel(call: Call): void {
     if (call.state === QUEUED) {
       this.#unqueue();
@@ -262,17 +205,18 @@ export class FunctionPool {
   }
 
   /**
-   * Stops accepting, lets queued and running requests finish (unless `force`), then destroys
-   * the threads. piscina's own close() was seen to kill running tasks when two or more threads
-   * were busy, so we drain by our own count first.
+   * Stops accepting, lets queued and running requests finish (unless `force`), then destroys the
+   * threads. piscina's own close() was seen to kill running tasks when two or more threads were
+   * busy, so we drain by our own count first.
    */
   async close(options: { force?: boolean } = {}): Promise<void> {
     this.#closing = true;
-    if (!options.force && (this.#running > 0 || this.#queued > 0)) {
+    if (this.#backoff !== undefined) clearTimeout(this.#backoff.timer);
+    if (!options.force && (this.#running.size > 0 || this.#queued > 0)) {
       await new Promise<void>((resolve) => this.#idle.push(resolve));
     }
     this.#control.close();
-    await this.#piscina.destroy();
+    await this.#threads.destroy();
   }
 
   /** Completed and failed counts, for status and tests. */
@@ -280,29 +224,53 @@ export class FunctionPool {
     return { completed: this.#completed, failed: Object.fromEntries(this.#failed) };
   }
 
+  /** @internal Timer callback: the call reached its deadline. */
+  onTimeout(call: Call): void {
+    const timeout = formatDuration(this.settings.timeout);
+    if (call.state === QUEUED) {
+      this.#unqueue();
+      const message = `${this.name} waited ${timeout} in the queue without getting a thread (timeout ${timeout}, maxThreads ${this.settings.maxThreads})`;
+      this.#fail(call, new FngateError('FNGATE_TIMEOUT', message, { fn: this.name }));
+    } else if (call.state === RUNNING) {
+      this.#fail(call, new FngateError('FNGATE_TIMEOUT', `${this.name} did not answer within its timeout (${timeout})`, { fn: this.name }));
+      if (call.threadId === -1) {
+        // No thread ever took the task: threads cannot start (or load) at all.
+        this.#startBackoff(`no thread became ready within the timeout (${timeout})`);
+      } else {
+        // ctx.signal aborted on the worker at the same deadline; give a cooperative handler a moment.
+        call.timer = setTimeout(onKillGraceOver, KILL_GRACE_MS, call);
+      }
+    }
+  }
+
+  /** @internal Timer callback: a timed-out handler did not stop by itself; stop its thread. */
+  onKillGraceOver(call: Call): void {
+    if (this.#running.has(call) && call.threads === this.#threads) this.#threads.kill(call.threadId, call.envelope.id);
+  }
+
+  #createThreads(): ThreadPool {
+    return new ThreadPool({
+      workerData: this.#workerData,
+      settings: this.settings,
+      env: { NODE_ENV: this.#options.nodeEnv, ...this.#options.env },
+      onIdleCrash: (error) => this.#onIdleCrash(error),
+    });
+  }
+
   #dispatch(call: Call): void {
     call.state = RUNNING;
-    this.#running++;
-    (call.envelope as unknown as Record<symbol, Call>)[kCall] = call;
-    const body = call.envelope.body;
-    const run = body === null ? this.#piscina.run(call.envelope) : this.#piscina.run(call.envelope, { transferList: [body] });
-    run.then(
-      (outcome: TaskOutcome) => this.#onOutcome(call, outcome),
-      (error: Error) => this.#onWorkerFailure(call, error),
+    call.threads = this.#threads;
+    this.#running.add(call);
+    this.#threads.run(call.envelope, call).then(
+      (outcome) => this.#onOutcome(call, outcome),
+      (error: Error) => this.#onThreadDeath(call, error),
     );
   }
 
   #onOutcome(call: Call, outcome: TaskOutcome): void {
-    this.#release(call);
+    if (!this.#release(call)) return;
     if (isTaskFailure(outcome)) {
-      const error =
-        outcome.failure === 'load'
-          ? new FngateError('FNGATE_UNAVAILABLE', `${this.name} failed to load: ${outcome.name}: ${outcome.message}`, {
-              fn: this.name,
-              detail: outcome.stack,
-            })
-          : new FngateError('FNGATE_FUNCTION_ERROR', `${outcome.name}: ${outcome.message}`, { fn: this.name, detail: outcome.stack });
-      this.#fail(call, error);
+      this.#fail(call, taskFailureError(this.name, outcome));
     } else if (call.state !== ANSWERED) {
       call.state = ANSWERED;
       clearTimeout(call.timer);
@@ -315,43 +283,21 @@ export class FunctionPool {
     this.#pump();
   }
 
-  /** piscina rejected the task: its thread died (exit, uncaught error, out of memory, our kill). */
-  #onWorkerFailure(call: Call, error: Error & { code?: string }): void {
-    this.#release(call);
-    const exit = /worker exited with code: (-?\d+)/.exec(error.message);
-    const killedFor = this.#killed.get(call.threadId);
-    let failure: FngateError;
-    if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-      failure = new FngateError(
-        'FNGATE_OUT_OF_MEMORY',
-        `${this.name} ran out of memory (memoryLimit ${formatSize(this.settings.memoryLimit)}); its thread was replaced`,
-        { fn: this.name, detail: error.stack },
-      );
-    } else if (exit && killedFor !== undefined && killedFor !== call.envelope.id) {
-      failure = new FngateError(
-        'FNGATE_WORKER_CRASHED',
-        `the thread running this request was terminated because request ${killedFor} on it exceeded its timeout`,
-        { fn: this.name },
-      );
-    } else if (exit) {
-      failure = new FngateError('FNGATE_WORKER_CRASHED', `the worker thread exited with code ${exit[1]} (process.exit?); it was replaced`, {
-        fn: this.name,
-      });
-    } else {
-      failure = new FngateError('FNGATE_WORKER_CRASHED', `the worker thread crashed: ${error.name}: ${error.message}; it was replaced`, {
-        fn: this.name,
-        detail: error.stack,
-      });
-    }
-    this.#fail(call, failure);
+  #onThreadDeath(call: Call, error: Error & { code?: string }): void {
+    if (!this.#release(call)) return;
+    const killedFor = call.threads === this.#threads ? this.#threads.killedFor(call.threadId) : undefined;
+    this.#fail(
+      call,
+      threadDeathError(this.name, error, { memoryLimit: this.settings.memoryLimit, requestId: call.envelope.id, killedFor }),
+    );
     this.#pump();
   }
 
-  /** The task left piscina: its thread slot is free (or the thread is gone). */
-  #release(call: Call): void {
-    call.released = true;
-    this.#running--;
+  /** The call's thread slot is free again. False when it was already released (e.g. by a back-off). */
+  #release(call: Call): boolean {
+    if (!this.#running.delete(call)) return false;
     if (call.state === ANSWERED) clearTimeout(call.timer); // a pending kill is moot now
+    return true;
   }
 
   #fail(call: Call, error: FngateError): void {
@@ -362,38 +308,54 @@ export class FunctionPool {
     call.reject(error);
   }
 
-  /** @internal Timer callback: the call reached its deadline. */
-  onTimeout(call: Call): void {
-    if (call.state === QUEUED) {
-      this.#unqueue();
-      this.#fail(
-        call,
-        new FngateError(
-          'FNGATE_TIMEOUT',
-          `${this.name} waited ${formatDuration(this.settings.timeout)} in the queue without getting a thread (timeout ${formatDuration(this.settings.timeout)}, maxThreads ${this.settings.maxThreads})`,
-          { fn: this.name },
-        ),
+  #onIdleCrash(error: Error): void {
+    this.#options.onIncident?.(`[${this.name}] a thread crashed outside any request: ${error.stack ?? error.message}`);
+    const now = Date.now();
+    this.#crashTimes = this.#crashTimes.filter((time) => now - time < CRASH_LOOP.windowMs);
+    this.#crashTimes.push(now);
+    if (this.#crashTimes.length >= CRASH_LOOP.crashes) {
+      this.#startBackoff(
+        `its threads crashed ${this.#crashTimes.length} times in ${formatDuration(CRASH_LOOP.windowMs)} outside any request (last: ${error.name}: ${error.message})`,
       );
-    } else if (call.state === RUNNING) {
-      this.#fail(
-        call,
-        new FngateError('FNGATE_TIMEOUT', `${this.name} did not answer within its timeout (${formatDuration(this.settings.timeout)})`, {
-          fn: this.name,
-        }),
-      );
-      // ctx.signal aborted on the worker at the same deadline; give a cooperative handler a moment.
-      call.timer = setTimeout(onKillGraceOver, KILL_GRACE_MS, call);
     }
   }
 
-  /** @internal Timer callback: a timed-out handler did not stop by itself; stop its thread. */
-  onKillGraceOver(call: Call): void {
-    if (call.released || call.threadId === -1) return;
-    const thread = this.#piscina.threads.find((t) => t.threadId === call.threadId);
-    if (thread === undefined) return;
-    this.#killed.set(call.threadId, call.envelope.id);
-    const threadId = call.threadId;
-    void thread.terminate().finally(() => this.#killed.delete(threadId));
+  /** Stops every thread, answers what was waiting, and starts fresh threads after a pause. */
+  #startBackoff(reason: string): void {
+    if (this.#backoff !== undefined || this.#closing) return;
+    const delay = this.#nextBackoffMs;
+    this.#nextBackoffMs = Math.min(delay * 2, CRASH_LOOP.maxBackoffMs);
+    const timer = setTimeout(() => {
+      this.#backoff = undefined;
+      this.#crashTimes = [];
+      if (!this.#closing) this.#threads = this.#createThreads();
+    }, delay);
+    this.#backoff = { until: Date.now() + delay, reason, timer };
+    this.#options.onIncident?.(`✘ ${this.name}: ${reason}; no new threads for ${formatDuration(delay)} (503 until then)`);
+
+    const error = this.#backoffError();
+    for (const call of this.#running) {
+      this.#running.delete(call);
+      this.#fail(call, new FngateError('FNGATE_WORKER_CRASHED', `its thread was stopped: ${reason}`, { fn: this.name }));
+    }
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const call = this.#queue[i];
+      if (call?.state === QUEUED) this.#fail(call, error);
+    }
+    this.#queue.length = 0;
+    this.#head = 0;
+    this.#queued = 0;
+    void this.#threads.destroy();
+    this.#pump();
+  }
+
+  #backoffError(): FngateError {
+    const backoff = this.#backoff!;
+    const seconds = Math.max(1, Math.ceil((backoff.until - Date.now()) / 1000));
+    return new FngateError('FNGATE_UNAVAILABLE', `${this.name} is paused: ${backoff.reason}; retrying in ${seconds} s`, {
+      fn: this.name,
+      retryAfter: seconds,
+    });
   }
 
   /** A queued call leaves early; its slot is skipped when the queue reaches it (it is answered by then). */
@@ -406,7 +368,7 @@ export class FunctionPool {
   }
 
   #pump(): void {
-    while (this.#queued > 0 && this.#running < this.#capacity) {
+    while (this.#queued > 0 && this.#running.size < this.settings.maxThreads) {
       const call = this.#queue[this.#head];
       this.#queue[this.#head++] = undefined;
       if (call === undefined || call.state !== QUEUED) continue;
@@ -420,16 +382,8 @@ export class FunctionPool {
       this.#queue.splice(0, this.#head);
       this.#head = 0;
     }
-    if (this.#running === 0 && this.#queued === 0 && this.#idle.length > 0) {
+    if (this.#running.size === 0 && this.#queued === 0 && this.#idle.length > 0) {
       for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
-}
-
-function onCallTimeout(call: Call): void {
-  call.pool.onTimeout(call);
-}
-
-function onKillGraceOver(call: Call): void {
-  call.pool.onKillGraceOver(call);
 }

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixtureConfig } from '../helpers/fixtures.js';
 import { errorOf, startRuntime } from '../helpers/runtime.js';
@@ -83,5 +84,15 @@ describe('function contract', () => {
   it('bundles a CommonJS module that requires a Node built-in', async () => {
     const { fetch } = await startRuntime({ config });
     expect(await (await fetch('/uses-cjs')).json()).toEqual({ kind: 'commonjs', platform: process.platform });
+  });
+
+  it('gives each project file its own import.meta.url and __dirname, so files next to the source are found', async () => {
+    const { fetch } = await startRuntime({ config });
+    const seen = (await (await fetch('/reads-data')).json()) as Record<string, string>;
+    expect(seen).toEqual({
+      viaImportMeta: 'read next to the source',
+      viaDirname: 'read next to the source',
+      filename: fileURLToPath(new URL('../fixtures/basics/functions/reads-data.ts', import.meta.url)),
+    });
   });
 });

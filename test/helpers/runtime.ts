@@ -51,3 +51,11 @@ export async function errorOf(response: Response): Promise<{ code: string; messa
   const body = (await response.json()) as { error: { code: string; message: string; function?: string; stack?: string } };
   return body.error;
 }
+
+/** The `healthy` function of the faults fixture still answers: a fault stayed where it happened. */
+export async function expectHealthy(server: StartedRuntime): Promise<void> {
+  const response = await server.fetch('/healthy');
+  if (response.status !== 200 || (await response.text()) !== 'ok') {
+    throw new Error(`the healthy function was disturbed: ${response.status}`);
+  }
+}

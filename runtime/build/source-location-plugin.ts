@@ -1,0 +1,62 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Loader, Plugin } from 'esbuild';
+
+const LOADERS: Record<string, Loader> = {
+  '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx',
+  '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.jsx': 'jsx',
+};
+
+/**
+ * Inside a bundle, `import.meta.url` would be the bundle's location under .fngate/, so a
+ * function reading a file next to its source (`new URL('./data.json', import.meta.url)`) would
+ * look in the wrong place. This plugin gives every project file (never node_modules) its own
+ * `import.meta.url`, `import.meta.dirname` and `import.meta.filename`, and CommonJS project
+ * files their own `__dirname` and `__filename`.
+ */
+export function sourceLocationPlugin(root: string): Plugin {
+  // esbuild filters are Go regexps (no lookahead): spell out "any segment but node_modules" so
+  // dependency files never cost a round trip into JavaScript.
+  const segment = segmentOtherThan('node_modules');
+  const filter = new RegExp(`^${escapeRegExp(root)}/(?:${segment}/)*[^/]+\\.(?:[mc]?[jt]s|[jt]sx)$`);
+  return {
+    name: 'fngate-source-location',
+    setup(build) {
+      build.onLoad({ filter }, async (args) => {
+        const loader = LOADERS[extname(args.path)];
+        if (loader === undefined) return undefined;
+        let contents = await readFile(args.path, 'utf8');
+        if (contents.includes('import.meta.')) {
+          contents = contents
+            .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
+            .replaceAll('import.meta.dirname', JSON.stringify(dirname(args.path)))
+            .replaceAll('import.meta.filename', JSON.stringify(args.path));
+        }
+        if (/\.c[jt]s$/.test(args.path) && /\b__(dirname|filename)\b/.test(contents)) {
+          // Same first line, so line numbers (and source maps) stay right.
+          contents = `var __dirname = ${JSON.stringify(dirname(args.path))}, __filename = ${JSON.stringify(args.path)}; ${contents}`;
+        }
+        return { contents, loader };
+      });
+    },
+  };
+}
+
+/** A regexp (Go syntax, no lookahead) for one path segment that is anything but `name`. */
+export function segmentOtherThan(name: string): string {
+  const alternatives: string[] = [];
+  for (let i = 0; i < name.length; i++) {
+    const prefix = escapeRegExp(name.slice(0, i));
+    // Differs from `name` at position i...
+    alternatives.push(`${prefix}[^${escapeRegExp(name[i]!)}/][^/]*`);
+    // ...or is a shorter prefix of it.
+    if (i > 0) alternatives.push(prefix);
+  }
+  alternatives.push(`${escapeRegExp(name)}[^/]+`); // or is longer
+  return `(?:${alternatives.join('|')})`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+}

@@ -1,0 +1,50 @@
+import { formatSize } from '../config/units.js';
+import { FngateError } from '../errors.js';
+import type { TaskFailure } from './protocol.js';
+
+/** A failure the worker reported: the handler threw or returned garbage, or the module failed to load. */
+export function taskFailureError(fn: string, failure: TaskFailure): FngateError {
+  if (failure.failure === 'load') {
+    return new FngateError('FNGATE_UNAVAILABLE', `${fn} failed to load: ${failure.name}: ${failure.message}`, {
+      fn,
+      detail: failure.stack,
+    });
+  }
+  return new FngateError('FNGATE_FUNCTION_ERROR', `${failure.name}: ${failure.message}`, { fn, detail: failure.stack });
+}
+
+/**
+ * piscina rejected a task because its thread died: out of memory, process.exit(), an uncaught
+ * error (a timer that threw, a promise rejection nobody handled), or our own termination of a
+ * thread whose request (`killedFor`) ran past its timeout.
+ */
+export function threadDeathError(
+  fn: string,
+  error: Error & { code?: string },
+  context: { memoryLimit: number; requestId: number; killedFor: number | undefined },
+): FngateError {
+  if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return new FngateError(
+      'FNGATE_OUT_OF_MEMORY',
+      `${fn} ran out of memory (memoryLimit ${formatSize(context.memoryLimit)}); its thread was replaced`,
+      { fn, detail: error.stack },
+    );
+  }
+  const exit = /worker exited with code: (-?\d+)/.exec(error.message);
+  if (exit && context.killedFor !== undefined && context.killedFor !== context.requestId) {
+    return new FngateError(
+      'FNGATE_WORKER_CRASHED',
+      `the thread running this request was terminated because request ${context.killedFor} on it exceeded its timeout`,
+      { fn },
+    );
+  }
+  if (exit) {
+    return new FngateError('FNGATE_WORKER_CRASHED', `the worker thread exited with code ${exit[1]} (process.exit?); it was replaced`, {
+      fn,
+    });
+  }
+  return new FngateError('FNGATE_WORKER_CRASHED', `the worker thread crashed: ${error.name}: ${error.message}; it was replaced`, {
+    fn,
+    detail: error.stack,
+  });
+}

@@ -1,0 +1,47 @@
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../runtime/index.js';
+import { runCli, waitForReady } from '../../helpers/cli.js';
+import { fixtureConfig } from '../../helpers/fixtures.js';
+import { createProject } from '../../helpers/project.js';
+import { startRuntime } from '../../helpers/runtime.js';
+
+// Env isolation (process.env and child processes) is in env-isolation.test.ts, imports outside
+// the project in build-failures.test.ts, stacks absent in start mode in function-error.test.ts.
+describe('security defaults', () => {
+  it('binds 127.0.0.1 unless told otherwise', async () => {
+    const server = await startRuntime({ config: fixtureConfig('faults') });
+    expect(server.runtime.host).toBe('127.0.0.1');
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('warns when listening on every interface, a choice that exposes every function', async () => {
+    const cli = runCli(['start', '--config', fixtureConfig('faults'), '--port', '0', '--host', '0.0.0.0']);
+    await waitForReady(cli);
+    expect(cli.stderr()).toContain('listening on all interfaces (0.0.0.0): every function is reachable from the network');
+  });
+
+  it('refuses to start a function whose file lies outside the project directory', async () => {
+    const project = await createProject({ 'config.yaml': 'functions:\n  escape:\n    file: ../../etc/hostname\n    routes: GET /x\n' });
+    const started = startRuntime({ cwd: project.dir });
+    await expect(started).rejects.toBeInstanceOf(ConfigError);
+    await expect(started).rejects.toThrow(/config\.yaml:3 functions\.escape\.file: .* lies outside the project directory/);
+  });
+
+  it('refuses a symlink inside the project that points outside it', async () => {
+    const project = await createProject({ 'config.yaml': 'functions:\n  link:\n    file: functions/link.ts\n    routes: GET /x\n' });
+    const outside = join(tmpdir(), `fngate-outside-${process.pid}-${Date.now()}.ts`);
+    await writeFile(outside, 'export default () => "outside";');
+    try {
+      await mkdir(project.path('functions'));
+      await symlink(outside, project.path('functions/link.ts'));
+      await expect(startRuntime({ cwd: project.dir })).rejects.toThrow(
+        /functions\.link\.file: functions\/link\.ts lies outside the project directory/,
+      );
+    } finally {
+      await rm(outside, { force: true });
+    }
+  });
+});
