@@ -52,6 +52,8 @@ export interface FunctionState {
   readonly running: number;
   /** Requests waiting for a thread of the serving version. */
   readonly queued: number;
+  /** Live threads of the serving version. */
+  readonly threads: number;
 }
 
 export interface Runtime {
@@ -159,6 +161,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         problem: registry.problem(fn.name)?.message,
         running: registry.live(fn.name)?.pool.running ?? 0,
         queued: registry.live(fn.name)?.pool.queued ?? 0,
+        threads: registry.live(fn.name)?.pool.threads ?? 0,
       })),
     close() {
       closing ??= (async () => {

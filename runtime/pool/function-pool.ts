@@ -88,6 +88,8 @@ export class FunctionPool implements CallOwner {
   #closing = false;
   #idle: (() => void)[] = [];
   #crashTimes: number[] = [];
+  /** Timeouts of requests no thread took, since a thread last took one. */
+  #unplacedTimeouts = 0;
   #backoff: { until: number; reason: string; timer: NodeJS.Timeout } | undefined;
   #nextBackoffMs: number = CRASH_LOOP.firstBackoffMs;
   #completed = 0;
@@ -226,26 +228,30 @@ export class FunctionPool implements CallOwner {
 
   /** @internal Timer callback: the call reached its deadline. */
   onTimeout(call: Call): void {
-    const timeout = formatDuration(this.settings.timeout);
     if (call.state === QUEUED) {
       this.#unqueue();
-      const message = `${this.name} waited ${timeout} in the queue without getting a thread (timeout ${timeout}, maxThreads ${this.settings.maxThreads})`;
-      this.#fail(call, new FngateError('FNGATE_TIMEOUT', message, { fn: this.name }));
+      this.#fail(call, this.#timeoutError(true));
     } else if (call.state === RUNNING) {
-      this.#fail(call, new FngateError('FNGATE_TIMEOUT', `${this.name} did not answer within its timeout (${timeout})`, { fn: this.name }));
-      if (call.threadId === -1) {
-        // No thread ever took the task: threads cannot start (or load) at all.
-        this.#startBackoff(`no thread became ready within the timeout (${timeout})`);
-      } else {
-        // ctx.signal aborted on the worker at the same deadline; give a cooperative handler a moment.
-        call.timer = setTimeout(onKillGraceOver, KILL_GRACE_MS, call);
+      this.#fail(call, this.#timeoutError(false));
+      if (call.threadId === -1 && ++this.#unplacedTimeouts >= CRASH_LOOP.crashes) {
+        // No thread took the task in time. Under load a fresh thread can simply be slow to start;
+        // only when this keeps happening with no task placed in between do threads not start at
+        // all (and each task would hold its slot in piscina's queue forever).
+        this.#startBackoff(`${this.#unplacedTimeouts} requests in a row timed out before any thread could take them`);
+        return;
       }
+      // ctx.signal aborted on the worker at the same deadline; give a cooperative handler a moment.
+      // A task no thread has taken yet will not be run by the worker (it is past its deadline),
+      // but it may be mid-placement: check again then too.
+      call.timer = setTimeout(onKillGraceOver, KILL_GRACE_MS, call);
     }
   }
 
   /** @internal Timer callback: a timed-out handler did not stop by itself; stop its thread. */
   onKillGraceOver(call: Call): void {
-    if (this.#running.has(call) && call.threads === this.#threads) this.#threads.kill(call.threadId, call.envelope.id);
+    if (this.#running.has(call) && call.threadId !== -1 && call.threads === this.#threads) {
+      this.#threads.kill(call.threadId, call.envelope.id);
+    }
   }
 
   #createThreads(): ThreadPool {
@@ -270,7 +276,10 @@ export class FunctionPool implements CallOwner {
   #onOutcome(call: Call, outcome: TaskOutcome): void {
     if (!this.#release(call)) return;
     if (isTaskFailure(outcome)) {
-      this.#fail(call, taskFailureError(this.name, outcome));
+      // A failure at the deadline is the timeout itself (a cooperative handler's ctx.signal, or
+      // a task that reached its thread too late) even when our own timer has not fired yet.
+      const timedOut = outcome.failure === 'expired' || Date.now() >= call.envelope.deadline;
+      this.#fail(call, timedOut ? this.#timeoutError(false) : taskFailureError(this.name, outcome));
     } else if (call.state !== ANSWERED) {
       call.state = ANSWERED;
       clearTimeout(call.timer);
@@ -296,6 +305,7 @@ export class FunctionPool implements CallOwner {
   /** The call's thread slot is free again. False when it was already released (e.g. by a back-off). */
   #release(call: Call): boolean {
     if (!this.#running.delete(call)) return false;
+    if (call.threadId !== -1) this.#unplacedTimeouts = 0; // a thread did take work
     if (call.state === ANSWERED) clearTimeout(call.timer); // a pending kill is moot now
     return true;
   }
@@ -328,6 +338,7 @@ export class FunctionPool implements CallOwner {
     const timer = setTimeout(() => {
       this.#backoff = undefined;
       this.#crashTimes = [];
+      this.#unplacedTimeouts = 0;
       if (!this.#closing) this.#threads = this.#createThreads();
     }, delay);
     this.#backoff = { until: Date.now() + delay, reason, timer };
@@ -347,6 +358,14 @@ export class FunctionPool implements CallOwner {
     this.#queued = 0;
     void this.#threads.destroy();
     this.#pump();
+  }
+
+  #timeoutError(whileQueued: boolean): FngateError {
+    const timeout = formatDuration(this.settings.timeout);
+    const message = whileQueued
+      ? `${this.name} waited ${timeout} in the queue without getting a thread (timeout ${timeout}, maxThreads ${this.settings.maxThreads})`
+      : `${this.name} did not answer within its timeout (${timeout})`;
+    return new FngateError('FNGATE_TIMEOUT', message, { fn: this.name });
   }
 
   #backoffError(): FngateError {

@@ -35,9 +35,12 @@ export interface TaskReply {
   readonly runMs: number;
 }
 
-/** Worker -> main: the handler threw or returned garbage (`function`), or the module failed to load (`load`). */
+/**
+ * Worker -> main: the handler threw or returned garbage (`function`), the module failed to load
+ * (`load`), or the task reached a thread after its deadline and was not run (`expired`).
+ */
 export interface TaskFailure {
-  readonly failure: 'function' | 'load';
+  readonly failure: 'function' | 'load' | 'expired';
   readonly name: string;
   readonly message: string;
   /** Source-mapped stack (workers run with --enable-source-maps). */

@@ -2,7 +2,7 @@ import { formatSize } from '../config/units.js';
 import { FngateError } from '../errors.js';
 import type { TaskFailure } from './protocol.js';
 
-/** A failure the worker reported: the handler threw or returned garbage, or the module failed to load. */
+/** A failure the worker reported before the deadline: the handler threw or returned garbage, or the module failed to load. */
 export function taskFailureError(fn: string, failure: TaskFailure): FngateError {
   if (failure.failure === 'load') {
     return new FngateError('FNGATE_UNAVAILABLE', `${fn} failed to load: ${failure.name}: ${failure.message}`, {

@@ -24,6 +24,13 @@ type Invoke = (req: Request, ctx: Context) => unknown;
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 const PROBE_REPLY: TaskReply = { status: 200, headers: [], body: null, runMs: 0 };
+const EXPIRED: TaskFailure = {
+  failure: 'expired',
+  name: 'TimeoutError',
+  message: 'the request reached a thread after its deadline and was not run',
+  stack: undefined,
+  runMs: 0,
+};
 
 /**
  * Called once per thread when the bundle loads. Throws (making the function unavailable with
@@ -45,6 +52,9 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
   return async function runTask(task: TaskEnvelope): Promise<unknown> {
     if (task.id === PROBE_ID) return PROBE_REPLY;
     const start = performance.now();
+    // A task that reached a thread after its deadline was already answered with 504: running it
+    // would only occupy the thread (forever, for a handler that never yields).
+    if (Date.now() >= task.deadline) return EXPIRED;
     const ctx = new TaskContext(task, data.name, env);
     running.set(task.id, ctx);
     try {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureConfig } from '../../helpers/fixtures.js';
+import { createProject } from '../../helpers/project.js';
 import { errorOf, expectHealthy, startRuntime } from '../../helpers/runtime.js';
+import { waitFor } from '../../helpers/wait.js';
 
 const config = fixtureConfig('faults');
 
@@ -41,5 +43,34 @@ describe('fault: timeout', () => {
     expect((await errorOf(second)).message).toMatch(/waited 300 ms in the queue without getting a thread/);
     expect((await server.fetch('/timeout?mode=ok')).status).toBe(200);
     await expectHealthy(server);
+  });
+
+  it('does not run a request that reaches a (slow-starting) thread after its deadline, so the pool never wedges', async () => {
+    const project = await createProject({
+      'config.yaml': 'functions:\n  slowstart:\n    routes: GET /slowstart\n    maxThreads: 1\n    timeout: 300ms\n',
+      // A new thread needs 400 ms to load this module: longer than a queued request can wait.
+      'functions/slowstart.ts': [
+        'import { setTimeout as sleep } from "node:timers/promises";',
+        'await sleep(400);',
+        'export default (req: Request) => {',
+        '  if (new URL(req.url).searchParams.get("spin")) for (;;) {}',
+        '  return "answered";',
+        '};',
+      ].join('\n'),
+    });
+    const server = await startRuntime({ cwd: project.dir });
+    const state = () => server.runtime.functions()[0]!;
+    // The first runaway gets its 504 at 300 ms; its thread is killed 200 ms later.
+    expect((await server.fetch('/slowstart?spin=1')).status).toBe(504);
+    // Sent in between, the second waits behind it, reaches piscina when the thread is killed, and
+    // reaches the new thread (400 ms to load) only after its own deadline. Run anyway, it would
+    // spin on the new thread forever and nothing would ever be answered again.
+    expect((await server.fetch('/slowstart?spin=1')).status).toBe(504);
+    const recovered = await waitFor(async () => {
+      const response = await server.fetch('/slowstart');
+      return response.status === 200 && (await response.text());
+    }, { what: 'the function to answer again' });
+    expect(recovered).toBe('answered');
+    expect(state().running).toBe(0);
   });
 });
