@@ -102,7 +102,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       routes: routeTable(served),
       bodyLimit: served.server.bodyLimit,
       exposeStacks: mode === 'dev',
-      invoke: (fn, invocation) => registry.invoke(fn, invocation),
+      invoke: (fn, envelope) => registry.invoke(fn, envelope),
     });
 
   let server: HttpServer | undefined;

@@ -2,7 +2,8 @@ import { FunctionBuilder, removeBundle } from './build/function-builder.js';
 import type { ResolvedFunction } from './config/resolve-config.js';
 import { FngateError } from './errors.js';
 import type { Logger } from './log.js';
-import { FunctionPool, type Call, type Invocation } from './pool/function-pool.js';
+import { FunctionPool, type Call } from './pool/function-pool.js';
+import type { TaskEnvelope } from './pool/protocol.js';
 import { frameFromStack } from './util/code-frame.js';
 
 /** An immutable, serving build of a function: its bundle file and the pool running it. */
@@ -118,13 +119,13 @@ export class FunctionRegistry {
   }
 
   /** Starts a request on the function's live version. Throws FNGATE_UNAVAILABLE when there is none. */
-  invoke(name: string, invocation: Invocation): Call {
+  invoke(name: string, envelope: TaskEnvelope): Call {
     const entry = this.#entries.get(name);
     const live = entry?.live;
     if (live === undefined) {
       throw entry?.problem ?? new FngateError('FNGATE_UNAVAILABLE', `${name} is not loaded`, { fn: name });
     }
-    return live.pool.submit(invocation);
+    return live.pool.submit(envelope);
   }
 
   /** The serving version, if any. */

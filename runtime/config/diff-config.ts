@@ -3,7 +3,7 @@ import type { ResolvedConfig, ResolvedFunction } from './resolve-config.js';
 import { formatDuration, formatSize } from './units.js';
 
 /** Settings that live in a function's pool or bundle: changing one needs a new version. */
-const POOL_KEYS = ['minThreads', 'maxThreads', 'idleTimeout', 'maxQueue', 'timeout', 'memoryLimit'] as const;
+const POOL_KEYS = ['minThreads', 'maxThreads', 'idleTimeout', 'maxQueue', 'timeout', 'memoryLimit', 'concurrency'] as const;
 
 export interface FunctionChange {
   readonly before: ResolvedFunction;
@@ -76,7 +76,11 @@ function diffFunction(before: ResolvedFunction, after: ResolvedFunction, root: s
   }
   for (const key of POOL_KEYS) {
     if (before[key] !== after[key]) {
-      const show = key === 'memoryLimit' ? formatSize : key === 'idleTimeout' || key === 'timeout' ? formatDuration : String;
+      const show = (value: number | string) =>
+        typeof value === 'string' ? value
+        : key === 'memoryLimit' ? formatSize(value)
+        : key === 'idleTimeout' || key === 'timeout' ? formatDuration(value)
+        : String(value);
       details.push(`${key} ${show(before[key])}->${show(after[key])}`);
       needsNewVersion = true;
     }

@@ -29,6 +29,8 @@ export interface ResolvedPoolSettings {
   readonly timeout: number;
   /** Bytes of worker heap. */
   readonly memoryLimit: number;
+  /** Requests one thread runs at once, or `auto` (see AUTO_CONCURRENCY in the pool). */
+  readonly concurrency: number | 'auto';
 }
 
 export interface ResolvedFunction extends ResolvedPoolSettings {
@@ -65,6 +67,7 @@ export const POOL_DEFAULTS = {
   maxQueue: 64,
   timeout: '30s',
   memoryLimit: '512mb',
+  concurrency: 'auto',
 } as const;
 
 /** Below this a worker cannot even load a small bundle. */
@@ -210,6 +213,7 @@ export function resolveConfig(
       maxQueue: fn.maxQueue ?? defaults.maxQueue ?? POOL_DEFAULTS.maxQueue,
       timeout,
       memoryLimit,
+      concurrency: fn.concurrency ?? defaults.concurrency ?? POOL_DEFAULTS.concurrency,
       env,
     };
   }

@@ -46,6 +46,11 @@ const poolSettings = {
   ),
   timeout: duration().describe('Queue wait plus run time before 504 FNGATE_TIMEOUT. Default: 30s.'),
   memoryLimit: size().describe('Heap limit of each worker thread (V8 old generation). Default: 512mb.'),
+  concurrency: z
+    .union([positiveInt(), z.literal('auto')], { error: 'expected a positive integer or "auto"' })
+    .describe(
+      'Requests one thread may run at once (interleaved at await points). "auto": up to 8 while requests are short (under about 2 ms), 1 when they run long. Set a number for handlers that mostly wait on I/O. Default: auto.',
+    ),
 };
 
 export const serverSchema = z

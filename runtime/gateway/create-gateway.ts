@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { TrieRouter } from 'hono/router/trie-router';
 import type { RouteMethod } from '../config/routes.js';
 import { FngateError } from '../errors.js';
-import type { Invocation, Reply } from '../pool/function-pool.js';
+import type { TaskEnvelope, TaskReply } from '../pool/protocol.js';
 import { readBody } from './read-body.js';
 import { asFngateError, errorResponse, replyResponse } from './responses.js';
 
@@ -17,7 +17,7 @@ export interface GatewayRoute {
 
 /** A started request: the reply to come, and a way to say the client left. */
 export interface PendingReply {
-  readonly promise: Promise<Reply>;
+  readonly promise: Promise<TaskReply>;
   cancel(): void;
 }
 
@@ -28,7 +28,7 @@ export interface GatewayOptions {
   /** Include stacks in error bodies (dev only). */
   readonly exposeStacks: boolean;
   /** Starts a request on a function; throws an FngateError when it cannot (e.g. unavailable). */
-  readonly invoke: (fn: string, invocation: Invocation) => PendingReply;
+  readonly invoke: (fn: string, envelope: TaskEnvelope) => PendingReply;
 }
 
 export interface Gateway {
@@ -102,14 +102,9 @@ function functionHandler(fn: string, hasParams: boolean, options: GatewayOptions
     const method = c.req.method;
     // GET and HEAD bodies are never read: reading one costs more than the whole request.
     const body = method === 'GET' || method === 'HEAD' ? null : await readBody(incoming, options.bodyLimit, fn);
-    const pending = options.invoke(fn, {
-      id: nextRequestId++,
-      method,
-      url: c.req.url,
-      headers: incoming.rawHeaders,
-      body,
-      params: hasParams ? c.req.param() : null,
-    });
+    // The deadline (last slot) is set by the function's pool, which knows its timeout.
+    const envelope: TaskEnvelope = [nextRequestId++, method, c.req.url, incoming.rawHeaders, body, hasParams ? c.req.param() : null, 0];
+    const pending = options.invoke(fn, envelope);
     outgoing.once('close', () => {
       if (!outgoing.writableFinished) pending.cancel();
     });

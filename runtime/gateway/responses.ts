@@ -1,14 +1,14 @@
 import { FngateError } from '../errors.js';
-import type { Reply } from '../pool/function-pool.js';
+import { Reply, type TaskReply } from '../pool/protocol.js';
 
 /**
  * Builds the HTTP response for a worker's reply. Headers go out as a plain object so that
  * @hono/node-server writes them with one writeHead() call (its fast path); repeated names such as
  * set-cookie become arrays, which writeHead() sends as separate header lines.
  */
-export function replyResponse(reply: Reply, fn: string): Response {
+export function replyResponse(reply: TaskReply, fn: string): Response {
   const headers: Record<string, string | string[]> = {};
-  const flat = reply.headers;
+  const flat = reply[Reply.headers];
   for (let i = 0; i < flat.length; i += 2) {
     const name = flat[i]!;
     const value = flat[i + 1]!;
@@ -18,13 +18,14 @@ export function replyResponse(reply: Reply, fn: string): Response {
     else headers[name] = [previous, value];
   }
   headers['x-fngate-function'] = fn;
-  const timing = `queue;dur=${reply.queueMs}, run;dur=${reply.runMs}`;
+  const timing = `queue;dur=${reply[Reply.queueMs]}, run;dur=${reply[Reply.runMs]}`;
   const own = headers['server-timing'];
   headers['server-timing'] = own === undefined ? timing : `${String(own)}, ${timing}`;
-  const body = reply.body === null ? null : typeof reply.body === 'string' ? reply.body : new Uint8Array(reply.body);
+  const raw = reply[Reply.body];
+  const body = raw === null ? null : typeof raw === 'string' ? raw : new Uint8Array(raw);
   // Explicit, so HEAD (which Hono answers with the GET response minus its body) keeps it too.
   if (body !== null) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
-  return new Response(body, { status: reply.status, headers: headers as unknown as NonNullable<ResponseInit['headers']> });
+  return new Response(body, { status: reply[Reply.status], headers: headers as unknown as NonNullable<ResponseInit['headers']> });
 }
 
 /** `{ "error": { "code", "message", "function", "stack"? } }` with the code's status. */

@@ -1,12 +1,15 @@
 import type { FngateError } from '../errors.js';
-import type { Reply } from './function-pool.js';
-import type { TaskEnvelope } from './protocol.js';
+import type { TaskEnvelope, TaskReply } from './protocol.js';
 
+/** Waiting in the pool's queue: every thread slot is taken. */
 export const QUEUED = 0;
-export const RUNNING = 1;
+/** Has a thread slot, and goes out with the next batch (short functions only). */
+export const PENDING = 1;
+/** Handed to a thread. */
+export const RUNNING = 2;
 /** The client has its answer (reply, error, timeout or cancel); a thread may still hold the task. */
-export const ANSWERED = 2;
-export type CallState = typeof QUEUED | typeof RUNNING | typeof ANSWERED;
+export const ANSWERED = 3;
+export type CallState = typeof QUEUED | typeof PENDING | typeof RUNNING | typeof ANSWERED;
 
 /** What the pool does with a call; timer callbacks go through it without a closure per call. */
 export interface CallOwner {
@@ -15,33 +18,61 @@ export interface CallOwner {
   onKillGraceOver(call: Call): void;
 }
 
-/** One request's journey through a function's pool. */
-export class Call {
+/** Where piscina placed a task (the load balancer fills in the thread), and how many requests it carries. */
+export interface Placement {
+  threadId: number;
+  readonly size: number;
+}
+
+/** One request's journey through a function's pool. A call sent on its own is its own placement. */
+export class Call implements Placement {
   readonly owner: CallOwner;
   readonly envelope: TaskEnvelope;
-  readonly promise: Promise<Reply>;
+  readonly promise: Promise<TaskReply>;
   readonly submittedAt = performance.now();
+  readonly size = 1;
   state: CallState = QUEUED;
   /** The thread running the task, once piscina placed it; -1 before. */
   threadId = -1;
   /** The thread pool the task was handed to (pools are replaced after a crash loop). */
   threads: object | undefined;
   timer: NodeJS.Timeout | undefined;
-  resolve!: (reply: Reply) => void;
+  resolve!: (reply: TaskReply) => void;
   reject!: (error: FngateError) => void;
 
   constructor(owner: CallOwner, envelope: TaskEnvelope) {
     this.owner = owner;
     this.envelope = envelope;
-    this.promise = new Promise<Reply>((resolve, reject) => {
+    this.promise = new Promise<TaskReply>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
     });
   }
 
-  /** The client went away: a queued call never runs; a running one sees ctx.signal abort. */
+  /** The client went away: a waiting call never runs; a running one sees ctx.signal abort. */
   cancel(): void {
     this.owner.cancel(this);
+  }
+}
+
+/** The placement of a batch: the thread piscina picks is the thread of every call in it. */
+export class BatchPlacement implements Placement {
+  readonly #calls: readonly Call[];
+
+  constructor(calls: readonly Call[]) {
+    this.#calls = calls;
+  }
+
+  get size(): number {
+    return this.#calls.length;
+  }
+
+  get threadId(): number {
+    return this.#calls[0]!.threadId;
+  }
+
+  set threadId(id: number) {
+    for (const call of this.#calls) call.threadId = id;
   }
 }
 

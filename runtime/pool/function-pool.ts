@@ -2,18 +2,30 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { formatDuration } from '../config/units.js';
 import { FngateError } from '../errors.js';
-import { ANSWERED, Call, QUEUED, RUNNING, onCallTimeout, onKillGraceOver, type CallOwner } from './call.js';
 import {
+  ANSWERED,
+  BatchPlacement,
+  Call,
+  onCallTimeout,
+  onKillGraceOver,
+  PENDING,
+  QUEUED,
+  RUNNING,
+  type CallOwner,
+} from './call.js';
+import { CallQueue } from './call-queue.js';
+import {
+  Envelope,
   isTaskFailure,
   PROBE_ID,
+  Reply,
   type AbortMessage,
   type FunctionWorkerData,
   type TaskEnvelope,
   type TaskFailure,
   type TaskOutcome,
-  type TaskReply,
 } from './protocol.js';
-import { ThreadPool } from './thread-pool.js';
+import { AUTO_CONCURRENCY, PACK_BELOW_MS, ThreadPool } from './thread-pool.js';
 import { taskFailureError, threadDeathError } from './worker-failures.js';
 
 export { Call } from './call.js';
@@ -28,6 +40,8 @@ export interface PoolSettings {
   readonly timeout: number;
   /** Bytes. */
   readonly memoryLimit: number;
+  /** Requests one thread runs at once, or `auto`. */
+  readonly concurrency: number | 'auto';
 }
 
 export interface FunctionPoolOptions {
@@ -44,14 +58,6 @@ export interface FunctionPoolOptions {
   readonly onIncident?: (message: string) => void;
 }
 
-/** What the gateway gets back: the worker's reply plus the time it spent waiting for a thread. */
-export interface Reply extends TaskReply {
-  readonly queueMs: number;
-}
-
-/** The parts of a request the gateway provides; the pool adds the deadline. */
-export type Invocation = Omit<TaskEnvelope, 'deadline'>;
-
 /**
  * How long a timed-out handler gets, after its ctx.signal aborted, to stop on its own before
  * its thread is terminated. The client already has its 504 by then.
@@ -67,10 +73,23 @@ export const KILL_GRACE_MS = 200;
 export const CRASH_LOOP = { crashes: 3, windowMs: 10_000, firstBackoffMs: 1000, maxBackoffMs: 30_000 } as const;
 
 /**
+ * How long a request may wait for the batch in flight to come back before it goes out anyway:
+ * a short function's batch is normally back well within this, and an occasional slow request in
+ * it must not hold the next ones back.
+ */
+export const BATCH_HOLD_MS = 2;
+
+/**
  * One function version's pool. It keeps its own bounded FIFO queue in front of the threads so
  * that a full queue answers at once, a disconnected client's request is dropped before it runs,
  * and no task needs an AbortSignal. It answers every call exactly once: with the reply, or with
  * a coded error (timeout, crash, queue full, unavailable).
+ *
+ * Short requests (`concurrency: auto`) go to threads in batches. A request that finds every
+ * thread working through a batch waits (PENDING, its slot reserved) until one comes back, or
+ * BATCH_HOLD_MS, and leaves with the others that arrived meanwhile. A batch costs one piscina
+ * task and one wake-up of a thread, however many requests it carries; under no load a batch is
+ * a single request sent at once.
  */
 export class FunctionPool implements CallOwner {
   readonly name: string;
@@ -80,11 +99,18 @@ export class FunctionPool implements CallOwner {
   readonly #control: BroadcastChannel;
   readonly #workerData: FunctionWorkerData;
   #threads: ThreadPool;
-  readonly #queue: (Call | undefined)[] = [];
-  #head = 0;
-  #queued = 0;
-  /** Calls handed to the threads whose thread slot is not released yet. */
+  /** Calls waiting for a slot (beyond maxThreads x concurrency). */
+  readonly #queue = new CallQueue();
+  /** Calls with a slot, not yet handed to a thread (only while batching). */
+  #pending: Call[] = [];
+  /** Calls handed to threads whose slot is not released yet. */
   readonly #running = new Set<Call>();
+  #batchesInFlight = 0;
+  #hold: NodeJS.Timeout | undefined;
+  /** Requests one thread takes at once right now (fixed, or adapted under `auto`), and whether to pack them. */
+  readonly #perThread: { limit: number; pack: boolean };
+  /** Average run time (ms) of recent requests, for `auto`. */
+  #averageRunMs = 0;
   #closing = false;
   #idle: (() => void)[] = [];
   #crashTimes: number[] = [];
@@ -109,17 +135,20 @@ export class FunctionPool implements CallOwner {
       env: options.env,
       controlChannel,
     };
+    const { concurrency } = options.settings;
+    // auto starts at 1: the first requests tell whether this function's requests are short.
+    this.#perThread = { limit: concurrency === 'auto' ? 1 : concurrency, pack: false };
     this.#threads = this.#createThreads();
   }
 
-  /** Requests waiting for a thread. */
+  /** Requests waiting for a thread slot. */
   get queued(): number {
-    return this.#queued;
+    return this.#queue.size;
   }
 
-  /** Requests on a thread (or handed over while a thread starts). */
+  /** Requests holding a thread slot (running, or about to go with the next batch). */
   get running(): number {
-    return this.#running.size;
+    return this.#running.size + this.#pending.length;
   }
 
   /** Live threads. */
@@ -131,22 +160,22 @@ export class FunctionPool implements CallOwner {
     return this.#completed;
   }
 
-  /** Starts a request: at once if a thread is free, else queued, else 503 FNGATE_QUEUE_FULL. */
-  submit(invocation: Invocation): Call {
-    const envelope = invocation as TaskEnvelope;
-    (envelope as { deadline: number }).deadline = Date.now() + this.settings.timeout;
+  /** Starts a request: at once if a thread slot is free, else queued, else 503 FNGATE_QUEUE_FULL. */
+  submit(envelope: TaskEnvelope): Call {
+    envelope[Envelope.deadline] = Date.now() + this.settings.timeout;
     const call = new Call(this, envelope);
     if (this.#closing) {
       this.#fail(call, new FngateError('FNGATE_UNAVAILABLE', `${this.name} is shutting down`, { fn: this.name }));
     } else if (this.#backoff !== undefined) {
       this.#fail(call, this.#backoffError());
-    } else if (this.#running.size < this.settings.maxThreads) {
+    } else if (this.running < this.#capacity()) {
       call.timer = setTimeout(onCallTimeout, this.settings.timeout, call);
-      this.#dispatch(call);
-    } else if (this.#queued < this.settings.maxQueue) {
+      call.state = PENDING;
+      this.#pending.push(call);
+      this.#send();
+    } else if (this.#queue.size < this.settings.maxQueue) {
       call.timer = setTimeout(onCallTimeout, this.settings.timeout, call);
       this.#queue.push(call);
-      this.#queued++;
     } else {
       const { maxThreads, maxQueue } = this.settings;
       const message =
@@ -165,21 +194,13 @@ export class FunctionPool implements CallOwner {
    */
   async warm(): Promise<TaskFailure | null> {
     const timeoutMs = Math.max(this.settings.timeout, 10_000);
-    const probe: TaskEnvelope = {
-      id: PROBE_ID,
-      method: 'GET',
-      url: 'http://fngate.invalid/',
-      headers: [],
-      body: null,
-      params: null,
-      deadline: Date.now() + timeoutMs,
-    };
+    const probe: TaskEnvelope = [PROBE_ID, 'GET', 'http://fngate.invalid/', [], null, null, Date.now() + timeoutMs];
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(resolve, timeoutMs, 'timeout');
     });
     try {
-      const outcome = await Promise.race([this.#threads.run(probe, null), timedOut]);
+      const outcome = await Promise.race([this.#threads.run(probe, null) as Promise<TaskOutcome>, timedOut]);
       if (outcome === 'timeout') {
         const message = `the module did not finish loading within ${formatDuration(timeoutMs)}`;
         return { failure: 'load', name: 'Error', message, stack: undefined, runMs: 0 };
@@ -196,11 +217,12 @@ export class FunctionPool implements CallOwner {
 
   /** @internal The client disconnected (via Call.cancel). */
   cancel(call: Call): void {
-    if (call.state === QUEUED) {
-      this.#unqueue();
+    if (call.state === QUEUED || call.state === PENDING) {
+      this.#leaveBeforeRunning(call);
       this.#fail(call, new FngateError('FNGATE_CLIENT_CLOSED', 'the client disconnected while the request was queued', { fn: this.name }));
+      this.#checkIdle();
     } else if (call.state === RUNNING) {
-      const message: AbortMessage = { abort: call.envelope.id, reason: 'disconnect' };
+      const message: AbortMessage = { abort: call.envelope[Envelope.id], reason: 'disconnect' };
       this.#control.postMessage(message);
       this.#fail(call, new FngateError('FNGATE_CLIENT_CLOSED', 'the client disconnected while the request was running', { fn: this.name }));
     }
@@ -214,7 +236,8 @@ export class FunctionPool implements CallOwner {
   async close(options: { force?: boolean } = {}): Promise<void> {
     this.#closing = true;
     if (this.#backoff !== undefined) clearTimeout(this.#backoff.timer);
-    if (!options.force && (this.#running.size > 0 || this.#queued > 0)) {
+    if (options.force) clearTimeout(this.#hold);
+    if (!options.force && !this.#isIdle()) {
       await new Promise<void>((resolve) => this.#idle.push(resolve));
     }
     this.#control.close();
@@ -228,9 +251,10 @@ export class FunctionPool implements CallOwner {
 
   /** @internal Timer callback: the call reached its deadline. */
   onTimeout(call: Call): void {
-    if (call.state === QUEUED) {
-      this.#unqueue();
+    if (call.state === QUEUED || call.state === PENDING) {
+      this.#leaveBeforeRunning(call);
       this.#fail(call, this.#timeoutError(true));
+      this.#checkIdle();
     } else if (call.state === RUNNING) {
       this.#fail(call, this.#timeoutError(false));
       if (call.threadId === -1 && ++this.#unplacedTimeouts >= CRASH_LOOP.crashes) {
@@ -243,6 +267,7 @@ export class FunctionPool implements CallOwner {
       // ctx.signal aborted on the worker at the same deadline; give a cooperative handler a moment.
       // A task no thread has taken yet will not be run by the worker (it is past its deadline),
       // but it may be mid-placement: check again then too.
+      if (call.threadId !== -1) this.#threads.stopPlacing(call.threadId, call.envelope[Envelope.id]);
       call.timer = setTimeout(onKillGraceOver, KILL_GRACE_MS, call);
     }
   }
@@ -250,63 +275,145 @@ export class FunctionPool implements CallOwner {
   /** @internal Timer callback: a timed-out handler did not stop by itself; stop its thread. */
   onKillGraceOver(call: Call): void {
     if (this.#running.has(call) && call.threadId !== -1 && call.threads === this.#threads) {
-      this.#threads.kill(call.threadId, call.envelope.id);
+      this.#threads.stopPlacing(call.threadId, call.envelope[Envelope.id]);
+      this.#threads.kill(call.threadId);
     }
+  }
+
+  /** A call that never reached a thread leaves the queue, or its reserved slot. */
+  #leaveBeforeRunning(call: Call): void {
+    if (call.state === QUEUED) this.#queue.left();
+    else this.#pending.splice(this.#pending.indexOf(call), 1);
+  }
+
+  /** Requests that may hold a thread slot at once. */
+  #capacity(): number {
+    return this.settings.maxThreads * this.#perThread.limit;
+  }
+
+  /** Short requests under `auto` go to threads in batches. */
+  #batching(): boolean {
+    return this.settings.concurrency === 'auto' && this.#perThread.limit > 1;
+  }
+
+  /** Under `auto`, follows the run time of requests with the per-thread limit. */
+  #adaptConcurrency(runMs: number): void {
+    if (this.settings.concurrency !== 'auto') return;
+    this.#averageRunMs += (runMs - this.#averageRunMs) * AUTO_CONCURRENCY.weight;
+    if (this.#averageRunMs < AUTO_CONCURRENCY.shortMs) this.#perThread.limit = AUTO_CONCURRENCY.max;
+    else if (this.#averageRunMs > AUTO_CONCURRENCY.longMs) this.#perThread.limit = 1;
+    this.#perThread.pack = this.#averageRunMs < PACK_BELOW_MS;
   }
 
   #createThreads(): ThreadPool {
     return new ThreadPool({
       workerData: this.#workerData,
       settings: this.settings,
+      perThread: this.#perThread,
       env: { NODE_ENV: this.#options.nodeEnv, ...this.#options.env },
       onIdleCrash: (error) => this.#onIdleCrash(error),
     });
   }
 
-  #dispatch(call: Call): void {
-    call.state = RUNNING;
-    call.threads = this.#threads;
-    this.#running.add(call);
-    this.#threads.run(call.envelope, call).then(
-      (outcome) => this.#onOutcome(call, outcome),
-      (error: Error) => this.#onThreadDeath(call, error),
+  /** Hands pending calls to threads: one by one, or as batches while a thread is free for one. */
+  #send(): void {
+    if (!this.#batching()) {
+      const calls = this.#pending;
+      this.#pending = [];
+      for (const call of calls) this.#dispatch([call], false);
+      return;
+    }
+    while (this.#batchesInFlight < this.settings.maxThreads && this.#pending.length > 0) {
+      this.#dispatch(this.#pending.splice(0, this.#perThread.limit), true);
+    }
+    if (this.#pending.length > 0 && this.#hold === undefined) {
+      this.#hold = setTimeout(releaseHold, BATCH_HOLD_MS, this);
+    }
+  }
+
+  /** @internal Timer callback: pending requests waited BATCH_HOLD_MS; send them as a batch of their own. */
+  onHoldOver(): void {
+    this.#hold = undefined;
+    while (this.#pending.length > 0) this.#dispatch(this.#pending.splice(0, this.#perThread.limit), true);
+  }
+
+  #dispatch(calls: Call[], asBatch: boolean): void {
+    for (const call of calls) {
+      call.state = RUNNING;
+      call.threads = this.#threads;
+      this.#running.add(call);
+    }
+    if (!asBatch) {
+      const call = calls[0]!;
+      this.#threads.run(call.envelope, call).then(
+        (outcome) => this.#onOutcome(call, outcome as TaskOutcome),
+        (error: Error) => this.#onThreadDeath(call, error),
+      );
+      return;
+    }
+    this.#batchesInFlight++;
+    const placement = new BatchPlacement(calls);
+    const task = calls.length === 1 ? calls[0]!.envelope : calls.map((call) => call.envelope);
+    this.#threads.run(task, placement).then(
+      (outcome) => {
+        this.#batchesInFlight--;
+        if (calls.length === 1) this.#onOutcome(calls[0]!, outcome as TaskOutcome, false);
+        else (outcome as TaskOutcome[]).forEach((one, i) => this.#onOutcome(calls[i]!, one, false));
+        this.#pump();
+      },
+      (error: Error) => {
+        this.#batchesInFlight--;
+        for (const call of calls) this.#onThreadDeath(call, error, false);
+        this.#pump();
+      },
     );
   }
 
-  #onOutcome(call: Call, outcome: TaskOutcome): void {
+  #onOutcome(call: Call, outcome: TaskOutcome, pump = true): void {
     if (!this.#release(call)) return;
     if (isTaskFailure(outcome)) {
       // A failure at the deadline is the timeout itself (a cooperative handler's ctx.signal, or
       // a task that reached its thread too late) even when our own timer has not fired yet.
-      const timedOut = outcome.failure === 'expired' || Date.now() >= call.envelope.deadline;
+      const timedOut = outcome.failure === 'expired' || Date.now() >= call.envelope[Envelope.deadline];
       this.#fail(call, timedOut ? this.#timeoutError(false) : taskFailureError(this.name, outcome));
     } else if (call.state !== ANSWERED) {
       call.state = ANSWERED;
       clearTimeout(call.timer);
       this.#completed++;
       const totalMs = performance.now() - call.submittedAt;
-      const reply = outcome as Reply;
-      (reply as { queueMs: number }).queueMs = Math.max(0, Math.round((totalMs - outcome.runMs) * 100) / 100);
-      call.resolve(reply);
+      const runMs = outcome[Reply.runMs];
+      outcome[Reply.queueMs] = Math.max(0, Math.round((totalMs - runMs) * 100) / 100);
+      this.#adaptConcurrency(runMs);
+      call.resolve(outcome);
     }
-    this.#pump();
+    if (pump) this.#pump();
   }
 
-  #onThreadDeath(call: Call, error: Error & { code?: string }): void {
+  /** piscina rejected the task: its thread died (exit, uncaught error, out of memory, our kill). */
+  #onThreadDeath(call: Call, error: Error & { code?: string }, pump = true): void {
     if (!this.#release(call)) return;
-    const killedFor = call.threads === this.#threads ? this.#threads.killedFor(call.threadId) : undefined;
+    const killedFor = call.threads === this.#threads ? this.#threads.stoppedFor(call.threadId) : undefined;
     this.#fail(
       call,
-      threadDeathError(this.name, error, { memoryLimit: this.settings.memoryLimit, requestId: call.envelope.id, killedFor }),
+      threadDeathError(this.name, error, { memoryLimit: this.settings.memoryLimit, requestId: call.envelope[Envelope.id], killedFor }),
     );
-    this.#pump();
+    if (pump) this.#pump();
   }
 
   /** The call's thread slot is free again. False when it was already released (e.g. by a back-off). */
   #release(call: Call): boolean {
     if (!this.#running.delete(call)) return false;
-    if (call.threadId !== -1) this.#unplacedTimeouts = 0; // a thread did take work
-    if (call.state === ANSWERED) clearTimeout(call.timer); // a pending kill is moot now
+    if (call.threadId !== -1) {
+      this.#unplacedTimeouts = 0; // a thread did take work
+      if (call.threads === this.#threads) this.#threads.released(call.threadId);
+    }
+    if (call.state === ANSWERED) {
+      // It timed out but ended before its thread was killed: the thread is fine.
+      clearTimeout(call.timer);
+      if (call.threads === this.#threads && this.#threads.stoppedFor(call.threadId) === call.envelope[Envelope.id]) {
+        this.#threads.resumePlacing(call.threadId);
+      }
+    }
     return true;
   }
 
@@ -349,20 +456,18 @@ export class FunctionPool implements CallOwner {
       this.#running.delete(call);
       this.#fail(call, new FngateError('FNGATE_WORKER_CRASHED', `its thread was stopped: ${reason}`, { fn: this.name }));
     }
-    for (let i = this.#head; i < this.#queue.length; i++) {
-      const call = this.#queue[i];
-      if (call?.state === QUEUED) this.#fail(call, error);
-    }
-    this.#queue.length = 0;
-    this.#head = 0;
-    this.#queued = 0;
+    this.#batchesInFlight = 0;
+    clearTimeout(this.#hold);
+    this.#hold = undefined;
+    for (const call of [...this.#pending, ...this.#queue.drain()]) this.#fail(call, error);
+    this.#pending = [];
     void this.#threads.destroy();
-    this.#pump();
+    this.#checkIdle();
   }
 
-  #timeoutError(whileQueued: boolean): FngateError {
+  #timeoutError(beforeRunning: boolean): FngateError {
     const timeout = formatDuration(this.settings.timeout);
-    const message = whileQueued
+    const message = beforeRunning
       ? `${this.name} waited ${timeout} in the queue without getting a thread (timeout ${timeout}, maxThreads ${this.settings.maxThreads})`
       : `${this.name} did not answer within its timeout (${timeout})`;
     return new FngateError('FNGATE_TIMEOUT', message, { fn: this.name });
@@ -377,32 +482,29 @@ export class FunctionPool implements CallOwner {
     });
   }
 
-  /** A queued call leaves early; its slot is skipped when the queue reaches it (it is answered by then). */
-  #unqueue(): void {
-    this.#queued--;
-    if (this.#queued === 0) {
-      this.#queue.length = 0;
-      this.#head = 0;
+  /** Moves queued calls into free slots, sends what is pending, and wakes close() when idle. */
+  #pump(): void {
+    while (this.#queue.size > 0 && this.running < this.#capacity()) {
+      const call = this.#queue.shift();
+      if (call === undefined) break;
+      call.state = PENDING;
+      this.#pending.push(call);
     }
+    if (this.#pending.length > 0) this.#send();
+    this.#checkIdle();
   }
 
-  #pump(): void {
-    while (this.#queued > 0 && this.#running.size < this.settings.maxThreads) {
-      const call = this.#queue[this.#head];
-      this.#queue[this.#head++] = undefined;
-      if (call === undefined || call.state !== QUEUED) continue;
-      this.#queued--;
-      this.#dispatch(call);
-    }
-    if (this.#queued === 0) {
-      this.#queue.length = 0;
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue.splice(0, this.#head);
-      this.#head = 0;
-    }
-    if (this.#running.size === 0 && this.#queued === 0 && this.#idle.length > 0) {
+  #isIdle(): boolean {
+    return this.#running.size === 0 && this.#queue.size === 0 && this.#pending.length === 0;
+  }
+
+  #checkIdle(): void {
+    if (this.#idle.length > 0 && this.#isIdle()) {
       for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
+}
+
+function releaseHold(pool: FunctionPool): void {
+  pool.onHoldOver();
 }

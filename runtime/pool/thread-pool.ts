@@ -1,25 +1,42 @@
+import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import type { Placement } from './call.js';
 import type { PoolSettings } from './function-pool.js';
-import type { FunctionWorkerData, TaskEnvelope, TaskOutcome } from './protocol.js';
+import { Envelope, type FunctionWorkerData, type TaskEnvelope, type TaskOutcome } from './protocol.js';
 
-/** Where piscina placed a task; the load balancer fills it in. */
-export interface Placement {
-  threadId: number;
-}
+/**
+ * `concurrency: auto`. Short requests gain most from handing a thread several at once (one
+ * wake-up per batch instead of per request: about 2x the throughput of 1-at-a-time for a trivial
+ * handler here); long ones should not queue behind each other inside one thread, where another
+ * thread that frees up cannot take them. So a thread takes up to `max` requests while their
+ * run time (an exponential average) stays under `shortMs`, and 1 once it passes `longMs`.
+ */
+export const AUTO_CONCURRENCY = { max: 16, shortMs: 2, longMs: 5, weight: 0.2 } as const;
+
+/**
+ * Below this average run time a request costs less than waking a thread for it: new work goes to
+ * the busiest thread that has room, which is awake anyway. Above it, to the least busy, so that
+ * CPU-bound requests use every thread.
+ */
+export const PACK_BELOW_MS = 0.2;
 
 export interface ThreadPoolOptions {
   readonly workerData: FunctionWorkerData;
   readonly settings: PoolSettings;
+  /** How many requests one thread takes at once, and whether to pack them; FunctionPool adapts both. */
+  readonly perThread: { readonly limit: number; readonly pack: boolean };
   /** The process env of every thread: exactly the declared env plus NODE_ENV. */
   readonly env: Readonly<Record<string, string>>;
   /** A thread died while running no task (a timer threw after the response, a crash at load). */
   readonly onIdleCrash: (error: Error) => void;
 }
 
-const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url).href;
+// A plain path, not a file:// URL: piscina parses a URL filename again on every run().
+const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
 
 // piscina hands each task's `[queueOptionsSymbol]` value to the load balancer; we put the task's
-// Placement there to learn which thread runs it (symbol keys are not cloned to the worker).
+// Placement there to learn which thread runs it, and whether it is a batch (symbol keys are not
+// cloned to the worker).
 const kPlacement = Piscina.queueOptionsSymbol;
 
 /**
@@ -29,12 +46,22 @@ const kPlacement = Piscina.queueOptionsSymbol;
  */
 export class ThreadPool {
   readonly #piscina: Piscina;
-  /** Threads being terminated -> the request whose timeout caused it. */
-  readonly #killed = new Map<number, number>();
+  /**
+   * Threads whose request ran past its timeout -> that request. They get no new work from the
+   * moment of the timeout: either the handler stops within the grace period (released), or the
+   * thread is terminated (and anything placed on it in between would die with it).
+   */
+  readonly #stopped = new Map<number, number>();
+  /** Requests on each thread (a batch counts each of its requests). */
+  readonly #load = new Map<number, number>();
+  /** Destroyed (or being destroyed): it must never start a thread again. */
+  #retired = false;
 
   constructor(options: ThreadPoolOptions) {
-    const { settings } = options;
-    const killed = this.#killed;
+    const { settings, perThread } = options;
+    const stopped = this.#stopped;
+    const load = this.#load;
+    const maxPerThread = settings.concurrency === 'auto' ? AUTO_CONCURRENCY.max : settings.concurrency;
     this.#piscina = new Piscina({
       filename: WORKER_ENTRY,
       name: 'default',
@@ -42,10 +69,11 @@ export class ThreadPool {
       minThreads: settings.minThreads,
       maxThreads: settings.maxThreads,
       idleTimeout: settings.idleTimeout,
-      // FunctionPool's queue bounds what reaches piscina to the thread count; piscina holds tasks
-      // only while threads start, and must never reject one.
-      maxQueue: settings.maxThreads,
-      concurrentTasksPerWorker: 1,
+      // FunctionPool's queue bounds what reaches piscina to maxThreads x concurrency; piscina holds
+      // tasks only while threads start, and must never reject one.
+      maxQueue: settings.maxThreads * maxPerThread,
+      // The most a thread may ever take; the balancer below applies the current limit.
+      concurrentTasksPerWorker: maxPerThread,
       // 'sync' parks idle threads in Atomics.wait: timers and streams would stall between tasks.
       atomics: 'disabled',
       env: { ...options.env },
@@ -55,21 +83,32 @@ export class ThreadPool {
       loadBalancer: (task, workers) => {
         // piscina's least-busy choice, skipping threads being terminated, and recording the
         // thread so a timeout can stop exactly that one.
+        // A thread with room for the whole task (counted in requests: a batch is as many as it
+        // carries), skipping threads being stopped: the busiest one for tiny requests, else the
+        // least busy. Records the placement, so a timeout can stop exactly that thread.
+        const placement = (task as unknown as Record<symbol, Placement | null>)[kPlacement];
+        const size = placement?.size ?? 1;
+        const pack = perThread.pack;
         let candidate = null;
-        let usage = 1;
+        let chosen = pack ? -1 : Infinity;
         for (const worker of workers) {
-          if (worker.currentUsage < usage && !killed.has(worker.id) && !worker.terminating && !worker.destroyed) {
+          const current = load.get(worker.id) ?? 0;
+          const better = pack ? current > chosen : current < chosen;
+          if (better && current + size <= perThread.limit && !stopped.has(worker.id) && !worker.terminating && !worker.destroyed) {
             candidate = worker;
-            usage = worker.currentUsage;
-            if (usage === 0) break;
+            chosen = current;
           }
         }
-        const placement = (task as unknown as Record<symbol, Placement | null>)[kPlacement];
-        if (candidate !== null && placement != null) placement.threadId = candidate.id;
+        if (candidate !== null && placement != null) {
+          placement.threadId = candidate.id;
+          load.set(candidate.id, chosen + size);
+        }
         return candidate;
       },
     });
-    this.#piscina.on('error', (error: Error) => options.onIdleCrash(error));
+    this.#piscina.on('error', (error: Error) => {
+      if (!this.#retired) options.onIdleCrash(error);
+    });
   }
 
   /** Live threads. */
@@ -77,30 +116,67 @@ export class ThreadPool {
     return this.#piscina.threads.length;
   }
 
-  run(envelope: TaskEnvelope, placement: Placement | null): Promise<TaskOutcome> {
-    (envelope as unknown as Record<symbol, Placement | null>)[kPlacement] = placement;
-    const body = envelope.body;
-    return (body === null ? this.#piscina.run(envelope) : this.#piscina.run(envelope, { transferList: [body] })) as Promise<TaskOutcome>;
+  /** Runs one request, or a batch (an array of envelopes, answered by an array of outcomes). */
+  run(task: TaskEnvelope | TaskEnvelope[], placement: Placement | null): Promise<TaskOutcome | TaskOutcome[]> {
+    // run() on a destroyed piscina silently starts new threads.
+    if (this.#retired) return Promise.reject(new Error('worker exited with code: 1 (its thread pool was stopped)'));
+    (task as unknown as Record<symbol, Placement | null>)[kPlacement] = placement;
+    const bodies: ArrayBuffer[] = [];
+    for (const envelope of isBatch(task) ? task : [task]) {
+      const body = envelope[Envelope.body];
+      if (body !== null) bodies.push(body);
+    }
+    return (bodies.length === 0 ? this.#piscina.run(task) : this.#piscina.run(task, { transferList: bodies })) as Promise<
+      TaskOutcome | TaskOutcome[]
+    >;
   }
 
-  /** Terminates one thread because request `forRequest` on it ran past its timeout. */
-  kill(threadId: number, forRequest: number): void {
+  /** A request placed on this thread left it (answered, failed, or the thread died). */
+  released(threadId: number): void {
+    const current = this.#load.get(threadId) ?? 0;
+    if (current <= 1) this.#load.delete(threadId);
+    else this.#load.set(threadId, current - 1);
+  }
+
+  /** Request `forRequest` on this thread ran past its timeout: place nothing more on the thread. */
+  stopPlacing(threadId: number, forRequest: number): void {
+    this.#stopped.set(threadId, forRequest);
+  }
+
+  /** The timed-out request ended within the grace period: the thread may take work again. */
+  resumePlacing(threadId: number): void {
+    this.#stopped.delete(threadId);
+  }
+
+  /** Terminates a thread on which placing was stopped; piscina replaces it. */
+  kill(threadId: number): void {
     const thread = this.#piscina.threads.find((t) => t.threadId === threadId);
-    if (thread === undefined) return;
-    this.#killed.set(threadId, forRequest);
-    void thread.terminate().finally(() => this.#killed.delete(threadId));
+    if (thread === undefined) return void this.#stopped.delete(threadId);
+    void thread.terminate().finally(() => this.#stopped.delete(threadId));
   }
 
-  /** The request whose timeout made us terminate this thread, if we did. */
-  killedFor(threadId: number): number | undefined {
-    return this.#killed.get(threadId);
+  /** The request whose timeout stopped this thread, if one did. */
+  stoppedFor(threadId: number): number | undefined {
+    return this.#stopped.get(threadId);
   }
 
   /**
    * Terminates every thread. Tasks still running are NOT settled by piscina (it ignores thread
    * exits while destroying): FunctionPool answers them itself.
+   *
+   * minThreads goes to 0 first: the 'exit' of a thread that crashed just before can arrive after
+   * destroy() resolved, when piscina no longer knows it is destroyed, and it would start
+   * minThreads new threads, which would crash in turn, forever (the workaround angular-cli uses,
+   * angular/angular-cli#26073; piscinajs/piscina#427 fixed only the terminate-during-destroy case).
    */
   destroy(): Promise<void> {
+    this.#retired = true;
+    this.#piscina.options.minThreads = 0;
     return this.#piscina.destroy();
   }
+}
+
+/** A batch is an array of envelopes; an envelope starts with its numeric id. */
+export function isBatch(task: TaskEnvelope | TaskEnvelope[]): task is TaskEnvelope[] {
+  return Array.isArray(task[0]);
 }

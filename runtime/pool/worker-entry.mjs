@@ -7,6 +7,7 @@ import { workerData } from 'node:worker_threads';
 import { move } from 'piscina';
 
 const kTransferable = Symbol.for('Piscina.transferable');
+const kValue = Symbol.for('Piscina.valueOf');
 
 let runTask;
 try {
@@ -23,11 +24,31 @@ try {
   runTask = () => failure;
 }
 
+const isTransferable = (outcome) => outcome !== null && typeof outcome === 'object' && kTransferable in outcome;
+
 function transfer(outcome) {
-  return outcome !== null && typeof outcome === 'object' && kTransferable in outcome ? move(outcome) : outcome;
+  return isTransferable(outcome) ? move(outcome) : outcome;
+}
+
+/** A batch answers with one outcome per request; their binary bodies travel in one transfer list. */
+function transferBatch(outcomes) {
+  const bodies = [];
+  const values = outcomes.map((outcome) => {
+    if (!isTransferable(outcome)) return outcome;
+    bodies.push(...outcome[kTransferable]);
+    return outcome[kValue];
+  });
+  return bodies.length === 0 ? values : move({ [kTransferable]: bodies, [kValue]: values });
 }
 
 export default function run(task) {
+  // A batch is an array of envelopes; an envelope starts with its numeric id.
+  if (Array.isArray(task[0])) {
+    const outcomes = task.map((envelope) => runTask(envelope));
+    return outcomes.some((outcome) => typeof outcome?.then === 'function')
+      ? Promise.all(outcomes).then(transferBatch)
+      : transferBatch(outcomes);
+  }
   const outcome = runTask(task);
-  return typeof outcome?.then === 'function' ? outcome.then(transfer) : outcome;
+  return typeof outcome?.then === 'function' ? outcome.then(transfer) : transfer(outcome);
 }

@@ -5,7 +5,9 @@
  */
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import {
+  Envelope,
   PROBE_ID,
+  Reply,
   type AbortMessage,
   type FunctionWorkerData,
   type TaskEnvelope,
@@ -14,6 +16,7 @@ import {
   type TaskReply,
 } from '../pool/protocol.js';
 import type { Context, FunctionEnv } from '../types.js';
+import { createLazyRequest } from './lazy-request.js';
 import { toReply } from './to-reply.js';
 
 /** piscina's transfer markers (registered symbols); the worker entry passes them to Piscina.move(). */
@@ -23,7 +26,7 @@ const kValue = Symbol.for('Piscina.valueOf');
 type Invoke = (req: Request, ctx: Context) => unknown;
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
-const PROBE_REPLY: TaskReply = { status: 200, headers: [], body: null, runMs: 0 };
+const PROBE_REPLY: TaskReply = [200, [], null, 0, 0];
 const EXPIRED: TaskFailure = {
   failure: 'expired',
   name: 'TimeoutError',
@@ -36,7 +39,7 @@ const EXPIRED: TaskFailure = {
  * Called once per thread when the bundle loads. Throws (making the function unavailable with
  * that message) when the module does not export something fngate can call.
  */
-export function createTaskHandler(mod: Record<string, unknown>, source: string): (task: TaskEnvelope) => Promise<unknown> {
+export function createTaskHandler(mod: Record<string, unknown>, source: string): (task: TaskEnvelope) => unknown {
   const data = workerData as FunctionWorkerData;
   const invoke = resolveEntry(mod, source);
   const env: FunctionEnv = Object.freeze({ ...data.env });
@@ -49,25 +52,58 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
   };
   control.unref();
 
-  return async function runTask(task: TaskEnvelope): Promise<unknown> {
-    if (task.id === PROBE_ID) return PROBE_REPLY;
-    const start = performance.now();
+  const finish = (id: number, ctx: TaskContext) => {
+    running.delete(id);
+    ctx.dispose();
+  };
+  const fail = (id: number, ctx: TaskContext, error: unknown, start: number) => {
+    finish(id, ctx);
+    return describeFailure('function', error, start);
+  };
+  const done = (id: number, ctx: TaskContext, reply: TaskReply) => {
+    finish(id, ctx);
+    return transferable(reply);
+  };
+
+  // Synchronous all the way for a handler that returns a plain value: every promise layer here
+  // costs allocations per request.
+  return function runTask(task: TaskEnvelope): unknown {
+    const id = task[Envelope.id];
+    if (id === PROBE_ID) return PROBE_REPLY;
     // A task that reached a thread after its deadline was already answered with 504: running it
     // would only occupy the thread (forever, for a handler that never yields).
-    if (Date.now() >= task.deadline) return EXPIRED;
+    if (Date.now() >= task[Envelope.deadline]) return EXPIRED;
+    const start = performance.now();
     const ctx = new TaskContext(task, data.name, env);
-    running.set(task.id, ctx);
+    running.set(id, ctx);
     try {
-      const result = await invoke(buildRequest(task), ctx);
-      const reply = await toReply(result, start);
-      return reply.body instanceof ArrayBuffer ? { [kTransferable]: [reply.body], [kValue]: reply } : reply;
+      const result = invoke(createLazyRequest(task, ctx), ctx);
+      if (result instanceof Promise || (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function')) {
+        return Promise.resolve(result)
+          .then((value) => toReply(value, start))
+          .then(
+            (reply) => done(id, ctx, reply),
+            (error: unknown) => fail(id, ctx, error, start),
+          );
+      }
+      const reply = toReply(result, start);
+      if (reply instanceof Promise) {
+        return reply.then(
+          (value) => done(id, ctx, value),
+          (error: unknown) => fail(id, ctx, error, start),
+        );
+      }
+      return done(id, ctx, reply);
     } catch (error) {
-      return describeFailure('function', error, start);
-    } finally {
-      running.delete(task.id);
-      ctx.dispose();
+      return fail(id, ctx, error, start);
     }
   };
+}
+
+/** A reply with a binary body goes back by transfer: the worker entry hands it to Piscina.move(). */
+function transferable(reply: TaskReply): unknown {
+  const body = reply[Reply.body];
+  return body instanceof ArrayBuffer ? { [kTransferable]: [body], [kValue]: reply } : reply;
 }
 
 function resolveEntry(mod: Record<string, unknown>, source: string): Invoke {
@@ -85,14 +121,6 @@ function resolveEntry(mod: Record<string, unknown>, source: string): Invoke {
   );
 }
 
-function buildRequest(task: TaskEnvelope): Request {
-  const headers = new Headers();
-  const raw = task.headers;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
-  if (task.body === null) return new Request(task.url, { method: task.method, headers });
-  return new Request(task.url, { method: task.method, headers, body: task.body, duplex: 'half' } as RequestInit);
-}
-
 /** The Context handed to handlers. `signal` is created on first access: most handlers never touch it. */
 class TaskContext implements Context {
   readonly name: string;
@@ -106,10 +134,10 @@ class TaskContext implements Context {
 
   constructor(task: TaskEnvelope, name: string, env: FunctionEnv) {
     this.name = name;
-    this.params = task.params ?? EMPTY_PARAMS;
+    this.params = task[Envelope.params] ?? EMPTY_PARAMS;
     this.env = env;
-    this.requestId = String(task.id);
-    this.#deadline = task.deadline;
+    this.requestId = String(task[Envelope.id]);
+    this.#deadline = task[Envelope.deadline];
   }
 
   get signal(): AbortSignal {

@@ -9,29 +9,21 @@ const GATEWAY_HEADERS = new Set(['content-length', 'transfer-encoding', 'connect
 
 const EXPECTED = 'expected a Response, string, Uint8Array, ArrayBuffer, JSON-serializable value, or null';
 
-/** Normalizes a handler's return value (see HandlerResult in types.ts). Throws TypeError on garbage. */
-export async function toReply(result: unknown, start: number): Promise<TaskReply> {
-  if (result instanceof Response) {
-    if (result.type === 'error' || result.status < 200) {
-      throw new TypeError(`handler returned a Response with status ${result.status}; ${EXPECTED}`);
-    }
-    const headers = flattenHeaders(result.headers);
-    const body = result.body === null ? null : await result.arrayBuffer();
-    return { status: result.status, headers, body, runMs: elapsed(start) };
-  }
-  if (typeof result === 'string') {
-    return { status: 200, headers: ['content-type', TEXT], body: result, runMs: elapsed(start) };
-  }
-  if (result === null || result === undefined) {
-    return { status: 204, headers: [], body: null, runMs: elapsed(start) };
-  }
+/**
+ * Normalizes a handler's return value (see HandlerResult in types.ts); throws TypeError on
+ * garbage. Synchronous except for a Response, whose body has to be read.
+ */
+export function toReply(result: unknown, start: number): TaskReply | Promise<TaskReply> {
+  if (typeof result === 'string') return [200, ['content-type', TEXT], result, elapsed(start), 0];
+  if (result instanceof Response) return responseReply(result, start);
+  if (result === null || result === undefined) return [204, [], null, elapsed(start), 0];
   if (result instanceof ArrayBuffer || ArrayBuffer.isView(result)) {
     // Copy: the handler may keep using (or return again) the buffer it gave us, and transferring
     // it would detach it under its feet. The copy is what crosses threads, by transfer.
     const bytes = result instanceof ArrayBuffer ? new Uint8Array(result) : new Uint8Array(result.buffer, result.byteOffset, result.byteLength);
     const body = new ArrayBuffer(bytes.byteLength);
     new Uint8Array(body).set(bytes);
-    return { status: 200, headers: ['content-type', BINARY], body, runMs: elapsed(start) };
+    return [200, ['content-type', BINARY], body, elapsed(start), 0];
   }
   if (typeof result === 'function' || typeof result === 'symbol' || typeof result === 'bigint') {
     throw new TypeError(`handler returned a ${typeof result}; ${EXPECTED}`);
@@ -42,19 +34,21 @@ export async function toReply(result: unknown, start: number): Promise<TaskReply
   } catch (error) {
     throw new TypeError(`handler returned a value that cannot be serialized to JSON: ${(error as Error).message}`);
   }
-  if (json === undefined) {
-    throw new TypeError(`handler returned a value that serializes to nothing; ${EXPECTED}`);
-  }
-  return { status: 200, headers: ['content-type', JSON_TYPE], body: json, runMs: elapsed(start) };
+  if (json === undefined) throw new TypeError(`handler returned a value that serializes to nothing; ${EXPECTED}`);
+  return [200, ['content-type', JSON_TYPE], json, elapsed(start), 0];
 }
 
-function flattenHeaders(headers: Headers): string[] {
-  const flat: string[] = [];
-  // Iteration yields each set-cookie separately and everything else combined, lower-cased.
-  for (const [name, value] of headers) {
-    if (!GATEWAY_HEADERS.has(name)) flat.push(name, value);
+async function responseReply(response: Response, start: number): Promise<TaskReply> {
+  if (response.type === 'error' || response.status < 200) {
+    throw new TypeError(`handler returned a Response with status ${response.status}; ${EXPECTED}`);
   }
-  return flat;
+  const headers: string[] = [];
+  // Iteration yields each set-cookie separately and everything else combined, lower-cased.
+  for (const [name, value] of response.headers) {
+    if (!GATEWAY_HEADERS.has(name)) headers.push(name, value);
+  }
+  const body = response.body === null ? null : await response.arrayBuffer();
+  return [response.status, headers, body, elapsed(start), 0];
 }
 
 function elapsed(start: number): number {

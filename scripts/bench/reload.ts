@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startCli } from './cli-process.js';
+import { startFngate } from './processes.js';
 import { median, percentile, round } from './stats.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -47,7 +47,7 @@ export async function measureReload(options: { edits: number }): Promise<ReloadF
       'functions:\n  small:\n    routes: GET /small\n  heavy:\n    routes: GET /heavy\n',
     );
     for (const [name, source] of Object.entries(SOURCES)) await writeFile(join(dir, `functions/${name}.ts`), source(0));
-    const server = await startCli(['dev', '--config', join(dir, 'config.yaml'), '--port', '0']);
+    const server = await startFngate(['dev', '--config', join(dir, 'config.yaml'), '--port', '0']);
     try {
       const figures: ReloadFigures[] = [];
       for (const [name, source] of Object.entries(SOURCES)) {

@@ -95,4 +95,23 @@ describe('function contract', () => {
       filename: fileURLToPath(new URL('../fixtures/basics/functions/reads-data.ts', import.meta.url)),
     });
   });
+
+  it('hands the handler a real Request: instanceof, clone, body stream, bodyUsed, a single read, ctx.signal', async () => {
+    const { fetch } = await startRuntime({ config });
+    const post = async (mode: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
+      (await fetch(`/request-api?mode=${mode}`, { method: 'POST', body, headers })).json();
+    expect(await post('plain', 'abc', { 'content-type': 'text/x-test' })).toEqual({
+      signalIsContextSignal: true,
+      contentType: 'text/x-test',
+      bytes: 3,
+      bodyUsed: true,
+    });
+    expect(await post('clone', 'twin')).toEqual({ original: 'twin', copy: 'twin', isRequest: true });
+    expect(await post('stream', new Uint8Array(300_000))).toEqual({ bytes: 300_000, bodyUsed: true });
+    expect(await post('twice', '{"a":1}')).toEqual({
+      first: { a: 1 },
+      second: 'TypeError: Body is unusable: Body has already been read',
+      bodyUsed: true,
+    });
+  });
 });

@@ -7,6 +7,7 @@ import { runCli, waitForReady } from '../../helpers/cli.js';
 import { fixtureConfig } from '../../helpers/fixtures.js';
 import { createProject } from '../../helpers/project.js';
 import { startRuntime } from '../../helpers/runtime.js';
+import { waitFor } from '../../helpers/wait.js';
 
 // Env isolation (process.env and child processes) is in env-isolation.test.ts, imports outside
 // the project in build-failures.test.ts, stacks absent in start mode in function-error.test.ts.
@@ -20,7 +21,10 @@ describe('security defaults', () => {
   it('warns when listening on every interface, a choice that exposes every function', async () => {
     const cli = runCli(['start', '--config', fixtureConfig('faults'), '--port', '0', '--host', '0.0.0.0']);
     await waitForReady(cli);
-    expect(cli.stderr()).toContain('listening on all interfaces (0.0.0.0): every function is reachable from the network');
+    // stderr may arrive after the ready line on stdout.
+    await waitFor(() => cli.stderr().includes('listening on all interfaces (0.0.0.0): every function is reachable from the network'), {
+      what: 'the warning',
+    });
   });
 
   it('refuses to start a function whose file lies outside the project directory', async () => {

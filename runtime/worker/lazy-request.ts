@@ -1,0 +1,110 @@
+import { Envelope, type TaskEnvelope } from '../pool/protocol.js';
+
+const kEnvelope = Symbol('fngate.envelope');
+const kReal = Symbol('fngate.request');
+const kHeaders = Symbol('fngate.headers');
+const kUsed = Symbol('fngate.bodyUsed');
+const kSignal = Symbol('fngate.signal');
+
+type LazyRequest = Request & {
+  [kEnvelope]: TaskEnvelope;
+  [kReal]: Request | undefined;
+  [kHeaders]: Headers | undefined;
+  [kUsed]: boolean;
+  [kSignal]: { readonly signal: AbortSignal };
+};
+
+/**
+ * Builds undici's Request only when something needs it. Constructing one costs a Headers list,
+ * an AbortSignal and a body stream per request, and copies the body; many handlers never look
+ * at the request at all, and most read only `url`, `method`, a header or the body once.
+ *
+ * `instanceof Request` holds. `url`, `method` and `headers` come straight from the envelope;
+ * `arrayBuffer()`, `bytes()`, `text()` and `json()` read the transferred body without copying
+ * it (a body can be read once, so handing over the buffer itself is safe). `signal` is the
+ * context's signal: it aborts on timeout and client disconnect. Everything else (`body`,
+ * `clone()`, `formData()`, ...) is served by a real Request built on first use.
+ */
+export function createLazyRequest(envelope: TaskEnvelope, context: { readonly signal: AbortSignal }): Request {
+  const request = Object.create(LazyRequestPrototype) as LazyRequest;
+  request[kEnvelope] = envelope;
+  request[kReal] = undefined;
+  request[kHeaders] = undefined;
+  request[kUsed] = false;
+  request[kSignal] = context;
+  return request;
+}
+
+function real(request: LazyRequest): Request {
+  let built = request[kReal];
+  if (built === undefined) {
+    const envelope = request[kEnvelope];
+    const init: RequestInit & { duplex?: 'half' } = {
+      method: envelope[Envelope.method],
+      headers: headersOf(request),
+      signal: request[kSignal].signal,
+    };
+    if (envelope[Envelope.body] !== null && !request[kUsed]) {
+      init.body = envelope[Envelope.body];
+      init.duplex = 'half';
+    }
+    built = new Request(envelope[Envelope.url], init);
+    request[kReal] = built;
+  }
+  return built;
+}
+
+function headersOf(request: LazyRequest): Headers {
+  let headers = request[kHeaders];
+  if (headers === undefined) {
+    headers = new Headers();
+    const raw = request[kEnvelope][Envelope.headers];
+    for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+    request[kHeaders] = headers;
+  }
+  return headers;
+}
+
+/** The body, once: the transferred buffer itself (never copied), or an empty one. */
+function takeBody(request: LazyRequest): Promise<ArrayBuffer> {
+  // Once a real Request exists it owns the body.
+  if (request[kReal] !== undefined) return request[kReal].arrayBuffer();
+  if (request[kUsed]) return Promise.reject(new TypeError('Body is unusable: Body has already been read'));
+  request[kUsed] = true;
+  return Promise.resolve(request[kEnvelope][Envelope.body] ?? new ArrayBuffer(0));
+}
+
+const decoder = new TextDecoder();
+
+const LazyRequestPrototype: object = Object.create(Request.prototype, {
+  url: { get(this: LazyRequest) { return this[kEnvelope][Envelope.url]; } },
+  method: { get(this: LazyRequest) { return this[kEnvelope][Envelope.method]; } },
+  headers: { get(this: LazyRequest) { return headersOf(this); } },
+  signal: { get(this: LazyRequest) { return this[kSignal].signal; } },
+  bodyUsed: { get(this: LazyRequest) { return this[kReal]?.bodyUsed ?? this[kUsed]; } },
+  arrayBuffer: { value(this: LazyRequest) { return takeBody(this); } },
+  bytes: { value(this: LazyRequest) { return takeBody(this).then((body) => new Uint8Array(body)); } },
+  text: { value(this: LazyRequest) { return takeBody(this).then((body) => decoder.decode(body)); } },
+  json: { value(this: LazyRequest) { return takeBody(this).then((body) => JSON.parse(decoder.decode(body)) as unknown); } },
+});
+
+// Every other property and method of Request is answered by the real Request.
+for (const key of Reflect.ownKeys(Request.prototype)) {
+  if (key === 'constructor' || Object.prototype.hasOwnProperty.call(LazyRequestPrototype, key)) continue;
+  const descriptor = Reflect.getOwnPropertyDescriptor(Request.prototype, key)!;
+  if (typeof descriptor.value === 'function') {
+    const method = descriptor.value as (...args: unknown[]) => unknown;
+    Object.defineProperty(LazyRequestPrototype, key, {
+      value(this: LazyRequest, ...args: unknown[]) {
+        return method.apply(real(this), args);
+      },
+    });
+  } else if (descriptor.get !== undefined) {
+    const getter = descriptor.get;
+    Object.defineProperty(LazyRequestPrototype, key, {
+      get(this: LazyRequest) {
+        return getter.call(real(this));
+      },
+    });
+  }
+}

@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../runtime/bin.js', import.meta.url));
+const SERVERS = new URL('./servers/', import.meta.url);
+
+export interface ServerProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** Milliseconds from spawn to the ready line. */
+  readonly readyMs: number;
+  /** Resident set size of the process (all its threads), in MB. */
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** Spawns `node ARGS` and resolves when stdout matches `ready` (whose group 1 is the URL). */
+export function startProcess(args: readonly string[], ready: RegExp, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = ready.exec(output);
+      if (!match) return;
+      child.stdout.off('data', onData);
+      child.stdout.resume();
+      resolve({
+        url: match[1]!,
+        pid: child.pid!,
+        readyMs: performance.now() - started,
+        rssMb: () => readRssMb(child.pid!),
+        async stop() {
+          if (child.exitCode === null) child.kill('SIGTERM');
+          await exited;
+        },
+      });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it was ready:\n${output}`)));
+  });
+}
+
+/** `fngate ARGS` through the real bin, as a user runs it. */
+export function startFngate(args: readonly string[]): Promise<ServerProcess> {
+  return startProcess([BIN, ...args], /^fngate ready on (\S+) /m);
+}
+
+/** One of the baseline servers in scripts/bench/servers/. */
+export function startBaseline(name: 'hono-in-process' | 'worker-per-request' | 'clone-echo' | 'naive-piscina'): Promise<ServerProcess> {
+  return startProcess(['--import', 'tsx', fileURLToPath(new URL(`${name}.ts`, SERVERS))], /^listening on (\S+)$/m);
+}
+
+function readRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? NaN) / 1024;
+}

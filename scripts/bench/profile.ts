@@ -1,0 +1,25 @@
+/** How long each measurement runs. `full` is the published table; `quick` stays under a minute. */
+export interface Profile {
+  readonly name: 'full' | 'quick' | 'tiny';
+  /** Repetitions of each throughput and latency measurement; medians are reported. */
+  readonly reps: number;
+  /** Seconds per autocannon run. */
+  readonly seconds: number;
+  /** Seconds per sequential latency sample. */
+  readonly latencySeconds: number;
+  /** 16 MiB requests per server. */
+  readonly bodyRequests: number;
+  readonly coldStarts: number;
+  readonly reloadEdits: number;
+  /** RSS is read after this many seconds of load, then again at the end. */
+  readonly memoryEarlySeconds: number;
+  readonly memorySeconds: number;
+  readonly connections: number;
+}
+
+export const PROFILES: Record<Profile['name'], Profile> = {
+  full: { name: 'full', reps: 3, seconds: 5, latencySeconds: 3, bodyRequests: 20, coldStarts: 5, reloadEdits: 20, memoryEarlySeconds: 10, memorySeconds: 60, connections: 16 },
+  quick: { name: 'quick', reps: 3, seconds: 1, latencySeconds: 1, bodyRequests: 8, coldStarts: 3, reloadEdits: 5, memoryEarlySeconds: 3, memorySeconds: 8, connections: 16 },
+  // Only for the test that keeps the harness from rotting: every row runs, figures mean nothing.
+  tiny: { name: 'tiny', reps: 1, seconds: 0.3, latencySeconds: 0.2, bodyRequests: 2, coldStarts: 1, reloadEdits: 1, memoryEarlySeconds: 0.3, memorySeconds: 0.6, connections: 4 },
+};

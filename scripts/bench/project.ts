@@ -1,0 +1,34 @@
+import { cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * A temporary project with the repository's demo functions and a bench config: hello, sort and
+ * echo as in the demo, and the hash function three times with 1, 2 and one-per-core threads.
+ */
+export async function createBenchProject(): Promise<{ config: string; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fngate-bench-'));
+  await cp(join(REPO, 'functions'), join(dir, 'functions'), { recursive: true });
+  await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  await writeFile(
+    join(dir, 'config.yaml'),
+    [
+      'server: { bodyLimit: 32mb }',
+      'defaults: { minThreads: 1, maxThreads: 2, maxQueue: 1024, timeout: 60s }',
+      'functions:',
+      '  hello: { routes: GET /hello/:name }',
+      '  sort: { routes: GET /sort }',
+      '  echo: { routes: POST /echo }',
+      '  cpu1: { file: functions/hash.ts, routes: POST /cpu1, maxThreads: 1 }',
+      '  cpu2: { file: functions/hash.ts, routes: POST /cpu2, maxThreads: 2 }',
+      `  cpuN: { file: functions/hash.ts, routes: POST /cpuN, maxThreads: ${availableParallelism()} }`,
+    ].join('\n'),
+  );
+  return { config: join(dir, 'config.yaml'), cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The repository's own demo config (for cold start and memory: what a user runs). */
+export const DEMO_CONFIG = join(REPO, 'config.yaml');

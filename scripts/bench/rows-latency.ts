@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { backgroundLoad, sequentialLatencies, timedRequests } from './load.js';
+import { startBaseline, startFngate, type ServerProcess } from './processes.js';
+import type { Profile } from './profile.js';
+import type { Row } from './row.js';
+import { median, percentile, round } from './stats.js';
+
+/** p99 (ms) of a light route, median over reps, optionally while a heavy route is hammered. */
+async function lightP99(server: ServerProcess, profile: Profile, heavy: boolean): Promise<number> {
+  const p99s: number[] = [];
+  for (let rep = 0; rep < profile.reps; rep++) {
+    // More connections on the heavy route than sort has threads: every thread busy, a queue behind.
+    const stop = heavy ? backgroundLoad(`${server.url}/sort?size=1000000`, { connections: 4 }) : undefined;
+    try {
+      const samples = await sequentialLatencies(`${server.url}/hello/light`, profile.latencySeconds);
+      p99s.push(percentile(samples, 99));
+    } finally {
+      await stop?.();
+    }
+  }
+  return round(median(p99s), 2);
+}
+
+/** B3: the light route's p99 while the heavy route saturates, fngate vs the blocking server. */
+export async function heavyLightRow(profile: Profile, fngateConfig: string): Promise<Row> {
+  const fngate = await startFngate(['start', '--config', fngateConfig, '--port', '0']);
+  const blocking = await startBaseline('hono-in-process');
+  try {
+    await sequentialLatencies(`${fngate.url}/hello/warm`, Math.min(1, profile.latencySeconds));
+    await sequentialLatencies(`${blocking.url}/hello/warm`, Math.min(1, profile.latencySeconds));
+    const fIdle = await lightP99(fngate, profile, false);
+    const fBusy = await lightP99(fngate, profile, true);
+    const bIdle = await lightP99(blocking, profile, false);
+    const bBusy = await lightP99(blocking, profile, true);
+    const fRatio = fBusy / fIdle;
+    const bRatio = bBusy / bIdle;
+    return {
+      id: 'B3',
+      what: 'light route p99 while sort(1e6) saturates its pool',
+      fngate: `idle ${fIdle} ms, under load ${fBusy} ms: **${fRatio.toFixed(1)}x**`,
+      compared: `blocking server (sort on the main thread): idle ${bIdle} ms, under load ${bBusy} ms: **${Math.round(bRatio)}x**`,
+      target: '<= 3x (blocking > 100x)',
+      met: fRatio <= 3 && bRatio > 100,
+      data: { fngate: { idleP99: fIdle, loadedP99: fBusy, ratio: round(fRatio, 2) }, blocking: { idleP99: bIdle, loadedP99: bBusy, ratio: round(bRatio, 1) } },
+    };
+  } finally {
+    await Promise.all([fngate.stop(), blocking.stop()]);
+  }
+}
+
+/** B4: a 16 MiB POST echoed back: fngate's added latency vs in-process, and vs structured clone. */
+export async function bigBodyRow(profile: Profile, fngateConfig: string): Promise<Row> {
+  const body = randomBytes(16 * 1024 * 1024);
+  const fngate = await startFngate(['start', '--config', fngateConfig, '--port', '0']);
+  const hono = await startBaseline('hono-in-process');
+  const clone = await startBaseline('clone-echo');
+  try {
+    const medianOf = async (server: ServerProcess) => {
+      await timedRequests(`${server.url}/echo`, 2, { method: 'POST', body }); // warm-up
+      const perRep: number[] = [];
+      for (let rep = 0; rep < profile.reps; rep++) {
+        perRep.push(median(await timedRequests(`${server.url}/echo`, profile.bodyRequests, { method: 'POST', body })));
+      }
+      return median(perRep);
+    };
+    const inProcess = await medianOf(hono);
+    const viaFngate = await medianOf(fngate);
+    const viaClone = await medianOf(clone);
+    const overhead = viaFngate - inProcess;
+    const cloneOverhead = viaClone - inProcess;
+    return {
+      id: 'B4',
+      what: '16 MiB POST echo, added latency vs in-process',
+      fngate: `**${round(overhead, 1)} ms** (${round(viaFngate, 1)} vs ${round(inProcess, 1)} ms)`,
+      compared: `same path by structured clone: ${round(cloneOverhead, 1)} ms (${round(viaClone, 1)} ms)`,
+      target: '<= 5 ms',
+      met: overhead <= 5,
+      data: { inProcessMs: round(inProcess, 2), fngateMs: round(viaFngate, 2), cloneMs: round(viaClone, 2), overheadMs: round(overhead, 2), cloneOverheadMs: round(cloneOverhead, 2) },
+    };
+  } finally {
+    await Promise.all([fngate.stop(), hono.stop(), clone.stop()]);
+  }
+}

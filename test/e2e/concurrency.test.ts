@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { createProject } from '../helpers/project.js';
+import { startRuntime } from '../helpers/runtime.js';
+
+// Counts requests in flight on its (single) thread. With ?gather=N it waits until N requests
+// are in flight at once (or 2 s pass) and reports the most it saw.
+const GATHERING = `
+import { setTimeout as sleep } from "node:timers/promises";
+let inFlight = 0;
+let most = 0;
+export default async (req: Request) => {
+  const url = new URL(req.url);
+  const gather = Number(url.searchParams.get("gather") ?? 0);
+  const holdMs = Number(url.searchParams.get("hold") ?? 0);
+  inFlight++;
+  most = Math.max(most, inFlight);
+  try {
+    if (holdMs) await sleep(holdMs);
+    for (const until = Date.now() + 2000; gather && most < gather && Date.now() < until; ) await sleep(5);
+    return { most };
+  } finally {
+    inFlight--;
+  }
+};
+`;
+
+async function server(concurrency?: string) {
+  const project = await createProject({
+    'config.yaml': `functions:\n  gather:\n    routes: GET /gather\n    maxThreads: 1\n    maxQueue: 64\n${concurrency ? `    concurrency: ${concurrency}\n` : ''}`,
+    'functions/gather.ts': GATHERING,
+  });
+  return startRuntime({ cwd: project.dir });
+}
+
+async function mostInFlight(s: Awaited<ReturnType<typeof server>>, path: string, count: number): Promise<number> {
+  const results = (await Promise.all(Array.from({ length: count }, async () => (await s.fetch(path)).json()))) as { most: number }[];
+  return Math.max(...results.map((r) => r.most));
+}
+
+describe('concurrency', () => {
+  it('lets one thread run as many requests at once as concurrency says, and no more', async () => {
+    const s = await server('4');
+    // Eight at once, each waiting until four run together: never more than four.
+    expect(await mostInFlight(s, '/gather?gather=4&hold=20', 8)).toBe(4);
+  });
+
+  it('with concurrency 1, runs one request per thread at a time', async () => {
+    const s = await server('1');
+    expect(await mostInFlight(s, '/gather?hold=50', 4)).toBe(1);
+  });
+
+  it('auto: hands a thread several requests at once while requests are short', async () => {
+    const s = await server();
+    // Short requests first: they set the running average well under 2 ms.
+    for (let i = 0; i < 20; i++) await s.fetch('/gather');
+    expect(await mostInFlight(s, '/gather?gather=8', 8)).toBe(8);
+  });
+
+  it('auto: keeps one request per thread for a function whose requests run long', async () => {
+    const s = await server();
+    for (let i = 0; i < 3; i++) await s.fetch('/gather?hold=40');
+    expect(await mostInFlight(s, '/gather?hold=40', 6)).toBe(1);
+  });
+});
