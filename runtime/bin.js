@@ -4,5 +4,5 @@
 import { ensureRuntimeBuilt } from '../scripts/build-runtime.js';
 
 await ensureRuntimeBuilt();
-const { main } = await import('../dist/cli.js');
+const { main } = await import('../dist/cli.bundle.js');
 await main(process.argv.slice(2));

@@ -76,7 +76,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
 
   const functions = runtime.functions();
-  process.stdout.write(`fngate ready on ${runtime.url} (${functions.length} function${functions.length === 1 ? '' : 's'})\n`);
+  // Since the process started, as a user waiting for the prompt experiences it.
+  const startMs = Math.round(performance.now());
+  const cached = functions.filter((fn) => fn.fromCache).length;
+  const reuse = cached > 0 ? `, ${cached} from build cache` : '';
+  process.stdout.write(`fngate ready on ${runtime.url} (${functions.length} function${functions.length === 1 ? '' : 's'} in ${startMs} ms${reuse})\n`);
   process.stdout.write(`${formatTable(functions)}\n`);
   if (command === 'dev') consoleLogger.info(`watching ${runtime.watchedFiles()} files for changes`);
   if (runtime.host === '0.0.0.0' || runtime.host === '::') {

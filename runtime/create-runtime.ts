@@ -5,7 +5,6 @@ import { loadConfig } from './config/load-config.js';
 import type { ResolvedConfig } from './config/resolve-config.js';
 import { createGateway, type GatewayRoute } from './gateway/create-gateway.js';
 import { startHttpServer, type HttpServer } from './gateway/http-server.js';
-import { HotReloader } from './hot-reload.js';
 import { consoleLogger, type Logger } from './log.js';
 import { FunctionRegistry } from './registry.js';
 
@@ -54,6 +53,8 @@ export interface FunctionState {
   readonly queued: number;
   /** Live threads of the serving version. */
   readonly threads: number;
+  /** The serving version's bundle was reused from `.fngate/cache` instead of being rebuilt. */
+  readonly fromCache: boolean;
 }
 
 export interface Runtime {
@@ -106,7 +107,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     });
 
   let server: HttpServer | undefined;
-  let reloader: HotReloader | undefined;
+  let reloader: import('./hot-reload.js').HotReloader | undefined;
   try {
     await Promise.all(Object.values(config.functions).map((fn) => registry.add(fn)));
     const started = await startHttpServer({
@@ -118,6 +119,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     });
     server = started;
     if (options.watch) {
+      // Loaded only to watch: `fngate start` never pays for chokidar.
+      const { HotReloader } = await import('./hot-reload.js');
       reloader = await HotReloader.start({
         configFile: config.file,
         cwd,
@@ -162,6 +165,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         running: registry.live(fn.name)?.pool.running ?? 0,
         queued: registry.live(fn.name)?.pool.queued ?? 0,
         threads: registry.live(fn.name)?.pool.threads ?? 0,
+        fromCache: registry.live(fn.name)?.fromCache ?? false,
       })),
     close() {
       closing ??= (async () => {

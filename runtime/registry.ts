@@ -1,3 +1,4 @@
+import { BuildCache } from './build/build-cache.js';
 import { FunctionBuilder, removeBundle } from './build/function-builder.js';
 import type { ResolvedFunction } from './config/resolve-config.js';
 import { FngateError } from './errors.js';
@@ -14,6 +15,8 @@ export interface FunctionVersion {
   readonly builtAt: Date;
   /** Build plus warm-up, milliseconds. */
   readonly readyMs: number;
+  /** The bundle came from the build cache (an earlier run built the same inputs). */
+  readonly fromCache: boolean;
 }
 
 export type DeployResult =
@@ -51,12 +54,14 @@ interface Entry {
  */
 export class FunctionRegistry {
   readonly #options: RegistryOptions;
+  readonly #cache: BuildCache;
   readonly #entries = new Map<string, Entry>();
   /** Removed functions still draining. */
   readonly #removing = new Set<Promise<void>>();
 
   constructor(options: RegistryOptions) {
     this.#options = options;
+    this.#cache = new BuildCache(options.root);
   }
 
   /** Registers a function and deploys its first version. Never throws for user errors. */
@@ -176,7 +181,13 @@ export class FunctionRegistry {
   }
 
   #createBuilder(config: ResolvedFunction): Promise<FunctionBuilder> {
-    return FunctionBuilder.create({ name: config.name, entry: config.file, root: this.#options.root, outDir: this.#options.outDir });
+    return FunctionBuilder.create({
+      name: config.name,
+      entry: config.file,
+      root: this.#options.root,
+      outDir: this.#options.outDir,
+      cache: this.#cache,
+    });
   }
 
   #enqueue<T>(entry: Entry, task: () => Promise<T>): Promise<T> {
@@ -219,7 +230,7 @@ export class FunctionRegistry {
 
     const previous = entry.live;
     const readyMs = Math.round(performance.now() - started);
-    entry.live = { version, bundleFile: build.bundleFile, pool, builtAt: new Date(), readyMs };
+    entry.live = { version, bundleFile: build.bundleFile, pool, builtAt: new Date(), readyMs, fromCache: build.cached };
     entry.problem = undefined;
     if (previous !== undefined) {
       const retiring = this.#retire(previous, false);

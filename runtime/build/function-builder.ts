@@ -1,8 +1,9 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
+import type * as esbuild from 'esbuild';
+import { RUNTIME_DIR, TASK_HANDLER } from '../paths.js';
 import { codeFrame } from '../util/code-frame.js';
+import type { BuildCache } from './build-cache.js';
 import { sourceLocationPlugin } from './source-location-plugin.js';
 import { isInside } from '../util/paths.js';
 
@@ -14,6 +15,8 @@ export interface FunctionBuilderOptions {
   readonly root: string;
   /** Where this runtime writes its bundles. */
   readonly outDir: string;
+  /** Bundles from earlier runs, for the first build of this builder. */
+  readonly cache?: BuildCache | undefined;
 }
 
 export interface BuildSuccess {
@@ -23,6 +26,8 @@ export interface BuildSuccess {
   /** Absolute paths of the project files the bundle includes (not node_modules). */
   readonly inputs: readonly string[];
   readonly ms: number;
+  /** Reused from an earlier run's build cache rather than bundled now. */
+  readonly cached: boolean;
 }
 
 export interface BuildFailure {
@@ -38,11 +43,8 @@ export interface BuildFailure {
 
 export type BuildOutcome = BuildSuccess | BuildFailure;
 
-// The worker-side handler ships as TypeScript next to this file when running from source and as
-// JavaScript when running the compiled runtime; it is bundled into every function either way.
-const here = fileURLToPath(import.meta.url);
-const TASK_HANDLER = resolve(here, '..', '..', 'worker', `task-handler${here.endsWith('.ts') ? '.ts' : '.js'}`);
-const RUNTIME_DIR = resolve(here, '..', '..');
+/** Bump when the bundle's shape changes: cached bundles of another format are not reused. */
+const BUILD_FORMAT = 1;
 
 // Bundled CommonJS dependencies call require() for Node built-ins; ESM output has no require.
 const BANNER = "import { createRequire as __fngateCreateRequire } from 'node:module'; const require = __fngateCreateRequire(import.meta.url);";
@@ -65,24 +67,26 @@ const typesOnlyPlugin: esbuild.Plugin = {
  */
 export class FunctionBuilder {
   readonly #options: FunctionBuilderOptions;
-  readonly #context: esbuild.BuildContext<{ write: false; metafile: true }>;
+  readonly #buildOptions: esbuild.BuildOptions & { write: false; metafile: true };
+  /** What, besides the input files, decides the output: a cached bundle must match it. */
+  readonly #optionsKey: string;
+  /** Created on the first real build: a start served from the cache never loads esbuild. */
+  #context: Promise<esbuild.BuildContext<{ write: false; metafile: true }>> | undefined;
   #version = 0;
 
-  private constructor(options: FunctionBuilderOptions, context: esbuild.BuildContext<{ write: false; metafile: true }>) {
+  private constructor(options: FunctionBuilderOptions) {
     this.#options = options;
-    this.#context = context;
-  }
-
-  static async create(options: FunctionBuilderOptions): Promise<FunctionBuilder> {
-    await mkdir(options.outDir, { recursive: true });
     const source = relative(options.root, options.entry);
-    const context = await esbuild.context({
+    // The task handler is imported first: it sets up the thread (its Response) before user code runs.
+    const entryCode = [
+      `import { createTaskHandler } from ${JSON.stringify(TASK_HANDLER)};`,
+      `import * as userModule from ${JSON.stringify(options.entry)};`,
+      `export default createTaskHandler(userModule, ${JSON.stringify(source)});`,
+    ].join('\n');
+    this.#optionsKey = JSON.stringify({ format: BUILD_FORMAT, entryCode, root: options.root });
+    this.#buildOptions = {
       stdin: {
-        contents: [
-          `import * as userModule from ${JSON.stringify(options.entry)};`,
-          `import { createTaskHandler } from ${JSON.stringify(TASK_HANDLER)};`,
-          `export default createTaskHandler(userModule, ${JSON.stringify(source)});`,
-        ].join('\n'),
+        contents: entryCode,
         resolveDir: options.root,
         sourcefile: `fngate-entry-${options.name}.js`,
         loader: 'js',
@@ -101,8 +105,17 @@ export class FunctionBuilder {
       banner: { js: BANNER },
       logLevel: 'silent',
       plugins: [typesOnlyPlugin, sourceLocationPlugin(options.root)],
-    });
-    return new FunctionBuilder(options, context);
+    };
+  }
+
+  static async create(options: FunctionBuilderOptions): Promise<FunctionBuilder> {
+    await mkdir(options.outDir, { recursive: true });
+    return new FunctionBuilder(options);
+  }
+
+  #esbuildContext(): Promise<esbuild.BuildContext<{ write: false; metafile: true }>> {
+    this.#context ??= import('esbuild').then((esbuild) => esbuild.context(this.#buildOptions));
+    return this.#context;
   }
 
   get name(): string {
@@ -111,10 +124,17 @@ export class FunctionBuilder {
 
   async build(): Promise<BuildOutcome> {
     const started = performance.now();
-    const { root } = this.#options;
+    const { root, cache, name } = this.#options;
+    if (this.#version === 0 && cache !== undefined) {
+      const cached = await cache.lookup(name, this.#optionsKey);
+      if (cached !== undefined) {
+        const bundleFile = await this.#write(cached.code, cached.map);
+        return { ok: true, bundleFile, inputs: this.#projectInputs(cached.inputs).inputs, ms: performance.now() - started, cached: true };
+      }
+    }
     let result: esbuild.BuildResult<{ write: false; metafile: true }>;
     try {
-      result = await this.#context.rebuild();
+      result = await (await this.#esbuildContext()).rebuild();
     } catch (error) {
       const failure = error as esbuild.BuildFailure;
       if (!Array.isArray(failure.errors)) throw error;
@@ -129,34 +149,48 @@ export class FunctionBuilder {
       };
     }
 
-    const inputs: string[] = [];
-    const outside: string[] = [];
-    for (const key of Object.keys(result.metafile.inputs)) {
-      if (key.startsWith('fngate-types:') || key.startsWith('<stdin>') || key.startsWith('fngate-entry-')) continue;
-      const file = isAbsolute(key) ? key : resolve(root, key);
-      if (file.includes(`${sep}node_modules${sep}`) || isInside(RUNTIME_DIR, file)) continue;
-      if (!isInside(root, file)) outside.push(file);
-      else inputs.push(file);
-    }
+    const allInputs = Object.keys(result.metafile.inputs)
+      .filter((key) => !key.startsWith('fngate-types:') && !key.startsWith('<stdin>') && !key.startsWith('fngate-entry-'))
+      .map((key) => (isAbsolute(key) ? key : resolve(root, key)));
+    const { inputs, outside } = this.#projectInputs(allInputs);
     if (outside.length > 0) {
       const message = `${relative(root, this.#options.entry)} imports ${outside[0]}, which lies outside the project directory ${root}`;
       return { ok: false, message, report: message, inputs, ms: performance.now() - started };
     }
 
+    const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
+    const map = result.outputFiles.find((f) => f.path.endsWith('.map'))!.text;
+    const bundleFile = await this.#write(code, map);
+    await cache?.store(name, this.#optionsKey, allInputs, code, map);
+    return { ok: true, bundleFile, inputs, ms: performance.now() - started, cached: false };
+  }
+
+  /** Writes the next version's bundle and map to files of their own. */
+  async #write(code: string, map: string): Promise<string> {
     const version = ++this.#version;
     const bundleFile = join(this.#options.outDir, `${this.#options.name}.${version}.mjs`);
     const mapFile = `${bundleFile}.map`;
-    const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
-    const map = result.outputFiles.find((f) => f.path.endsWith('.map'))!.text;
-    await Promise.all([
-      writeFile(bundleFile, `${code}//# sourceMappingURL=${basename(mapFile)}\n`),
-      writeFile(mapFile, map),
-    ]);
-    return { ok: true, bundleFile, inputs, ms: performance.now() - started };
+    await Promise.all([writeFile(bundleFile, `${code}//# sourceMappingURL=${basename(mapFile)}\n`), writeFile(mapFile, map)]);
+    return bundleFile;
+  }
+
+  /** The project files among a build's inputs (to watch), and any that lie outside the project. */
+  #projectInputs(files: readonly string[]): { inputs: string[]; outside: string[] } {
+    const { root } = this.#options;
+    const inputs: string[] = [];
+    const outside: string[] = [];
+    for (const file of files) {
+      if (file.includes(`${sep}node_modules${sep}`) || isInside(RUNTIME_DIR, file)) continue;
+      if (!isInside(root, file)) outside.push(file);
+      else inputs.push(file);
+    }
+    return { inputs, outside };
   }
 
   async dispose(): Promise<void> {
-    await this.#context.dispose();
+    const context = this.#context;
+    this.#context = undefined;
+    if (context !== undefined) await (await context).dispose();
   }
 }
 

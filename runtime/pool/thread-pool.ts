@@ -1,20 +1,22 @@
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { WORKER_ENTRY } from '../paths.js';
 import type { Placement } from './call.js';
 import type { PoolSettings } from './function-pool.js';
 import { Envelope, type FunctionWorkerData, type TaskEnvelope, type TaskOutcome } from './protocol.js';
 
 /**
- * `concurrency: auto`. Short requests gain most from handing a thread several at once (one
- * wake-up per batch instead of per request: about 2x the throughput of 1-at-a-time for a trivial
- * handler here); long ones should not queue behind each other inside one thread, where another
- * thread that frees up cannot take them. So a thread takes up to `max` requests while their
- * run time (an exponential average) stays under `shortMs`, and 1 once it passes `longMs`.
+ * `concurrency: auto`. Requests that cost little CPU gain most from handing a thread several at
+ * once (for a trivial handler, one wake-up per batch instead of per request: about 2x the
+ * throughput of 1-at-a-time here; for one awaiting an upstream, the thread serves others
+ * meanwhile); CPU-heavy ones should not queue behind each other inside one thread, where another
+ * thread that frees up cannot take them. So a thread takes up to `max` requests while their CPU
+ * time (an exponential average) stays under `shortMs`, and 1 once it passes `longMs`. Requests
+ * also go out in batches while their run time, waiting included, stays under `shortMs`.
  */
 export const AUTO_CONCURRENCY = { max: 16, shortMs: 2, longMs: 5, weight: 0.2 } as const;
 
 /**
- * Below this average run time a request costs less than waking a thread for it: new work goes to
+ * Below this average CPU time a request costs less than waking a thread for it: new work goes to
  * the busiest thread that has room, which is awake anyway. Above it, to the least busy, so that
  * CPU-bound requests use every thread.
  */
@@ -31,8 +33,6 @@ export interface ThreadPoolOptions {
   readonly onIdleCrash: (error: Error) => void;
 }
 
-// A plain path, not a file:// URL: piscina parses a URL filename again on every run().
-const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
 
 // piscina hands each task's `[queueOptionsSymbol]` value to the load balancer; we put the task's
 // Placement there to learn which thread runs it, and whether it is a batch (symbol keys are not
@@ -63,6 +63,7 @@ export class ThreadPool {
     const load = this.#load;
     const maxPerThread = settings.concurrency === 'auto' ? AUTO_CONCURRENCY.max : settings.concurrency;
     this.#piscina = new Piscina({
+      // A plain path, not a file:// URL: piscina parses a URL filename again on every run().
       filename: WORKER_ENTRY,
       name: 'default',
       workerData: options.workerData,

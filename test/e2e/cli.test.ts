@@ -27,7 +27,7 @@ describe('fngate CLI', () => {
     const url = await waitForReady(cli);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(cli.stdout().match(new RegExp(READY_LINE.source, 'gm'))).toHaveLength(1);
-    expect(cli.stdout()).toMatch(/fngate ready on http:\/\/127\.0\.0\.1:\d+ \(\d+ functions\)/);
+    expect(cli.stdout()).toMatch(/fngate ready on http:\/\/127\.0\.0\.1:\d+ \(\d+ functions in \d+ ms/);
     expect(cli.stdout()).toMatch(/^\s+limited\s+0-1\s+1\s+5 s\s+GET \/limited$/m);
     const response = await fetch(`${url}/inspect/a`);
     expect(response.status).toBe(200);

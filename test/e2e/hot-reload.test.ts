@@ -180,7 +180,7 @@ describe('hot reload of config.yaml', () => {
   });
 
   it('applies a new maxThreads, observed from inside the function', async () => {
-    const config = (max: number) => `functions:\n  sleeper:\n    routes: GET /sleeper\n    maxThreads: ${max}\n    maxQueue: 20\n`;
+    const config = (max: number) => `functions:\n  sleeper:\n    routes: GET /sleeper\n    maxThreads: ${max}\n    maxQueue: 20\n    concurrency: 1\n`;
     const { project, server } = await devProject({
       'config.yaml': config(1),
       'functions/sleeper.ts': [
@@ -273,7 +273,7 @@ describe('hot reload under load', () => {
     expect(version).toBe(20);
     // Every retired version drained and was destroyed: only the serving bundle is left on disk.
     const bundles = async () => {
-      const [run] = await readdir(project.path('.fngate'));
+      const [run] = (await readdir(project.path('.fngate'))).filter((dir) => dir.startsWith('run-'));
       return (await readdir(project.path(`.fngate/${run}`))).sort();
     };
     await waitFor(async () => (await bundles()).length === 2, { what: 'old bundles to be removed' });
