@@ -49,7 +49,7 @@ const poolSettings = {
   concurrency: z
     .union([positiveInt(), z.literal('auto')], { error: 'expected a positive integer or "auto"' })
     .describe(
-      'Requests one thread may run at once (interleaved at await points). "auto": up to 8 while requests are short (under about 2 ms), 1 when they run long. Set a number for handlers that mostly wait on I/O. Default: auto.',
+      'Requests one thread may run at once (interleaved at await points). "auto": up to 16 while requests cost little CPU (under about 2 ms each, however long they wait on I/O), 1 once they compute for more than about 5 ms. Default: auto.',
     ),
 };
 

@@ -109,7 +109,9 @@ export class FunctionPool implements CallOwner {
   #hold: NodeJS.Timeout | undefined;
   /** Requests one thread takes at once right now (fixed, or adapted under `auto`), and whether to pack them. */
   readonly #perThread: { limit: number; pack: boolean };
-  /** Average run time (ms) of recent requests, for `auto`. */
+  /** Average CPU time (ms) of recent requests, for `auto`: how many one thread can interleave. */
+  #averageCpuMs = 0;
+  /** Average run time (ms, waiting included) of recent requests, for `auto`: whether to batch them. */
   #averageRunMs = 0;
   #closing = false;
   #idle: (() => void)[] = [];
@@ -292,17 +294,26 @@ export class FunctionPool implements CallOwner {
   }
 
   /** Short requests under `auto` go to threads in batches. */
+  /**
+   * A batch is answered when its last request is: only requests that finish quickly are sent
+   * together, or a fast answer would wait for a slow neighbour (a handler awaiting an upstream).
+   */
   #batching(): boolean {
-    return this.settings.concurrency === 'auto' && this.#perThread.limit > 1;
+    return this.settings.concurrency === 'auto' && this.#perThread.limit > 1 && this.#averageRunMs < AUTO_CONCURRENCY.shortMs;
   }
 
-  /** Under `auto`, follows the run time of requests with the per-thread limit. */
-  #adaptConcurrency(runMs: number): void {
+  /**
+   * Under `auto`, follows the CPU time of requests with the per-thread limit: a handler that
+   * mostly waits (on a timer, an upstream) shares its thread however long it takes; one that
+   * computes gets a thread to itself.
+   */
+  #adaptConcurrency(cpuMs: number, runMs: number): void {
     if (this.settings.concurrency !== 'auto') return;
     this.#averageRunMs += (runMs - this.#averageRunMs) * AUTO_CONCURRENCY.weight;
-    if (this.#averageRunMs < AUTO_CONCURRENCY.shortMs) this.#perThread.limit = AUTO_CONCURRENCY.max;
-    else if (this.#averageRunMs > AUTO_CONCURRENCY.longMs) this.#perThread.limit = 1;
-    this.#perThread.pack = this.#averageRunMs < PACK_BELOW_MS;
+    this.#averageCpuMs += (cpuMs - this.#averageCpuMs) * AUTO_CONCURRENCY.weight;
+    if (this.#averageCpuMs < AUTO_CONCURRENCY.shortMs) this.#perThread.limit = AUTO_CONCURRENCY.max;
+    else if (this.#averageCpuMs > AUTO_CONCURRENCY.longMs) this.#perThread.limit = 1;
+    this.#perThread.pack = this.#averageCpuMs < PACK_BELOW_MS;
   }
 
   #createThreads(): ThreadPool {
@@ -383,7 +394,7 @@ export class FunctionPool implements CallOwner {
       const totalMs = performance.now() - call.submittedAt;
       const runMs = outcome[Reply.runMs];
       outcome[Reply.queueMs] = Math.max(0, Math.round((totalMs - runMs) * 100) / 100);
-      this.#adaptConcurrency(runMs);
+      this.#adaptConcurrency(outcome[Reply.cpuMs], runMs);
       call.resolve(outcome);
     }
     if (pump) this.#pump();

@@ -42,9 +42,15 @@ export type TaskReply = [
   /** Milliseconds the handler (and response normalization) took on the worker. */
   runMs: number,
   queueMs: number,
+  /**
+   * The thread's event-loop busy time since its previous answer: what this request cost in CPU
+   * (exact when requests run one at a time, an average when they interleave). Unlike runMs it
+   * does not count waiting, so a handler awaiting a slow upstream is not taken for a heavy one.
+   */
+  cpuMs: number,
 ];
 
-export const Reply = { status: 0, headers: 1, body: 2, runMs: 3, queueMs: 4 } as const;
+export const Reply = { status: 0, headers: 1, body: 2, runMs: 3, queueMs: 4, cpuMs: 5 } as const;
 
 /**
  * Worker -> main: the handler threw or returned garbage (`function`), the module failed to load

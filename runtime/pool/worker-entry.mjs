@@ -3,11 +3,25 @@
 // bundle once per thread (piscina marks the thread ready only after this top-level await),
 // and turns a module that throws while loading into an answer for every task instead of a
 // crash: no respawn loop, and the gateway reports the load error as 503 FNGATE_UNAVAILABLE.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { workerData } from 'node:worker_threads';
-import { move } from 'piscina';
 
 const kTransferable = Symbol.for('Piscina.transferable');
 const kValue = Symbol.for('Piscina.valueOf');
+
+// Piscina.move() only marks a value with a private symbol. Importing piscina's main module for it
+// costs each new thread about 15 ms; its worker bootstrap has already loaded dist/common.js,
+// which does the marking, so that is a cache hit. Should the layout change, fall back to move().
+let markMovable;
+try {
+  const require = createRequire(import.meta.url);
+  ({ markMovable } = require(join(dirname(require.resolve('piscina')), 'common.js')));
+  if (typeof markMovable !== 'function') throw new TypeError('piscina layout changed');
+} catch {
+  const { move } = await import('piscina');
+  markMovable = move;
+}
 
 let runTask;
 try {
@@ -25,6 +39,11 @@ try {
 }
 
 const isTransferable = (outcome) => outcome !== null && typeof outcome === 'object' && kTransferable in outcome;
+
+function move(value) {
+  markMovable(value);
+  return value;
+}
 
 function transfer(outcome) {
   return isTransferable(outcome) ? move(outcome) : outcome;

@@ -71,10 +71,19 @@ function takeBody(request: LazyRequest): Promise<ArrayBuffer> {
   if (request[kReal] !== undefined) return request[kReal].arrayBuffer();
   if (request[kUsed]) return Promise.reject(new TypeError('Body is unusable: Body has already been read'));
   request[kUsed] = true;
-  return Promise.resolve(request[kEnvelope][Envelope.body] ?? new ArrayBuffer(0));
+  const body = request[kEnvelope][Envelope.body] ?? new ArrayBuffer(0);
+  requestBuffers.add(body);
+  return Promise.resolve(body);
 }
 
 const decoder = new TextDecoder();
+
+/** Request bodies handed to handlers: fngate made them, so one returned as the response moves back without a copy. */
+const requestBuffers = new WeakSet<ArrayBuffer>();
+
+export function isRequestBuffer(buffer: ArrayBufferLike): boolean {
+  return buffer instanceof ArrayBuffer && requestBuffers.has(buffer);
+}
 
 const LazyRequestPrototype: object = Object.create(Request.prototype, {
   url: { get(this: LazyRequest) { return this[kEnvelope][Envelope.url]; } },

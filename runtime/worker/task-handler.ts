@@ -3,6 +3,8 @@
  * only runtime code that touches user code. It rebuilds a Request from the envelope, calls the
  * handler and turns whatever it returns into a TaskReply.
  */
+import { setPriority } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import {
   Envelope,
@@ -17,7 +19,31 @@ import {
 } from '../pool/protocol.js';
 import type { Context, FunctionEnv } from '../types.js';
 import { createLazyRequest } from './lazy-request.js';
+import { installLightResponse } from './light-response.js';
 import { toReply } from './to-reply.js';
+
+/**
+ * A thread that spends this long computing on one request belongs to a CPU-heavy function: it
+ * lowers its own scheduling priority to nice 19, once, so that when the cores are busy the
+ * gateway and the threads of light functions get them first (an idle core still runs it at full
+ * speed). Two measures, neither counting time spent waiting: the synchronous part of a handler
+ * call, and the event-loop busy time of a request that had the thread to itself from start to
+ * finish (with several requests interleaved, busy time cannot be told apart, and many short
+ * requests in a row are exactly what must keep normal priority). Linux only: elsewhere the
+ * nice value belongs to the whole process.
+ */
+const HEAVY_TASK_MS = 20;
+const LOW_PRIORITY = 19;
+let lowPriority = process.platform !== 'linux';
+
+function lowerPriority(): void {
+  lowPriority = true;
+  try {
+    setPriority(0, LOW_PRIORITY); // 0 = the calling thread, on Linux
+  } catch {
+    // not allowed here: keep the normal priority
+  }
+}
 
 /** piscina's transfer markers (registered symbols); the worker entry passes them to Piscina.move(). */
 const kTransferable = Symbol.for('Piscina.transferable');
@@ -26,7 +52,7 @@ const kValue = Symbol.for('Piscina.valueOf');
 type Invoke = (req: Request, ctx: Context) => unknown;
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
-const PROBE_REPLY: TaskReply = [200, [], null, 0, 0];
+const PROBE_REPLY: TaskReply = [200, [], null, 0, 0, 0];
 const EXPIRED: TaskFailure = {
   failure: 'expired',
   name: 'TimeoutError',
@@ -34,6 +60,9 @@ const EXPIRED: TaskFailure = {
   stack: undefined,
   runMs: 0,
 };
+
+// Before any user module runs (the bundle imports this file first).
+installLightResponse();
 
 /**
  * Called once per thread when the bundle loads. Throws (making the function unavailable with
@@ -52,16 +81,25 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
   };
   control.unref();
 
+  /** Requests started on this thread so far: a request had it to itself if none started after it. */
+  let starts = 0;
+
   const finish = (id: number, ctx: TaskContext) => {
     running.delete(id);
     ctx.dispose();
+    const alone = ctx.busySince !== undefined && ctx.startIndex === starts;
+    if (alone && !lowPriority && performance.eventLoopUtilization(ctx.busySince).active >= HEAVY_TASK_MS) lowerPriority();
   };
   const fail = (id: number, ctx: TaskContext, error: unknown, start: number) => {
     finish(id, ctx);
     return describeFailure('function', error, start);
   };
+  let busyAtLastAnswer = performance.eventLoopUtilization().active;
   const done = (id: number, ctx: TaskContext, reply: TaskReply) => {
     finish(id, ctx);
+    const busy = performance.eventLoopUtilization().active;
+    reply[Reply.cpuMs] = busy - busyAtLastAnswer;
+    busyAtLastAnswer = busy;
     return transferable(reply);
   };
 
@@ -75,9 +113,12 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
     if (Date.now() >= task[Envelope.deadline]) return EXPIRED;
     const start = performance.now();
     const ctx = new TaskContext(task, data.name, env);
+    ctx.startIndex = ++starts;
+    if (running.size === 0 && !lowPriority) ctx.busySince = performance.eventLoopUtilization();
     running.set(id, ctx);
     try {
       const result = invoke(createLazyRequest(task, ctx), ctx);
+      if (!lowPriority && performance.now() - start >= HEAVY_TASK_MS) lowerPriority();
       if (result instanceof Promise || (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function')) {
         return Promise.resolve(result)
           .then((value) => toReply(value, start))
@@ -127,6 +168,10 @@ class TaskContext implements Context {
   readonly params: Readonly<Record<string, string>>;
   readonly env: FunctionEnv;
   readonly requestId: string;
+  /** Which request this is on the thread (1, 2, ...). */
+  startIndex = 0;
+  /** Event-loop utilization when the request started, if it had the thread to itself then. */
+  busySince: ReturnType<typeof performance.eventLoopUtilization> | undefined;
   readonly #deadline: number;
   #controller: AbortController | undefined;
   #timer: NodeJS.Timeout | undefined;

@@ -3,7 +3,8 @@ import { createProject } from '../helpers/project.js';
 import { startRuntime } from '../helpers/runtime.js';
 
 // Counts requests in flight on its (single) thread. With ?gather=N it waits until N requests
-// are in flight at once (or 2 s pass) and reports the most it saw.
+// are in flight at once (or 2 s pass) and reports the most it saw. ?spin=MS computes for MS
+// first, ?hold=MS then waits on a timer.
 const GATHERING = `
 import { setTimeout as sleep } from "node:timers/promises";
 let inFlight = 0;
@@ -12,9 +13,11 @@ export default async (req: Request) => {
   const url = new URL(req.url);
   const gather = Number(url.searchParams.get("gather") ?? 0);
   const holdMs = Number(url.searchParams.get("hold") ?? 0);
+  const spinMs = Number(url.searchParams.get("spin") ?? 0);
   inFlight++;
   most = Math.max(most, inFlight);
   try {
+    for (const until = Date.now() + spinMs; Date.now() < until; );
     if (holdMs) await sleep(holdMs);
     for (const until = Date.now() + 2000; gather && most < gather && Date.now() < until; ) await sleep(5);
     return { most };
@@ -56,9 +59,25 @@ describe('concurrency', () => {
     expect(await mostInFlight(s, '/gather?gather=8', 8)).toBe(8);
   });
 
-  it('auto: keeps one request per thread for a function whose requests run long', async () => {
+  it('auto: keeps one request per thread for a function whose requests compute for long', async () => {
     const s = await server();
-    for (let i = 0; i < 3; i++) await s.fetch('/gather?hold=40');
-    expect(await mostInFlight(s, '/gather?hold=40', 6)).toBe(1);
+    for (let i = 0; i < 3; i++) await s.fetch('/gather?spin=10&hold=40');
+    expect(await mostInFlight(s, '/gather?spin=10&hold=40', 6)).toBe(1);
+  });
+
+  it('auto: lets requests that mostly wait share a thread, however long they wait', async () => {
+    const s = await server();
+    for (let i = 0; i < 3; i++) await s.fetch('/gather?hold=100');
+    expect(await mostInFlight(s, '/gather?gather=8&hold=100', 8)).toBe(8);
+  });
+
+  it('auto: answers a quick request without waiting for a slow one sent alongside it', async () => {
+    const s = await server();
+    for (let i = 0; i < 20; i++) await s.fetch('/gather');
+    for (let i = 0; i < 3; i++) await s.fetch('/gather?hold=30');
+    const slow = s.fetch('/gather?hold=1000').then(() => 'slow');
+    const quick = s.fetch('/gather').then(() => 'quick');
+    expect(await Promise.race([slow, quick])).toBe('quick');
+    await slow;
   });
 });

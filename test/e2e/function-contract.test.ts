@@ -114,4 +114,25 @@ describe('function contract', () => {
       bodyUsed: true,
     });
   });
+
+  it("builds Responses that behave as the platform's: default type, status check, clone, stream, single read", async () => {
+    const { fetch } = await startRuntime({ config });
+    expect(await (await fetch('/response-api')).json()).toEqual({
+      defaultType: 'text/plain;charset=UTF-8',
+      noDefaultTypeForBytes: null,
+      nullBodyStatus: 'TypeError',
+      staticJsonIsResponse: true,
+      clone: ['abc', 'abc', 201, '1'],
+      bodyUsedAfterRead: true,
+      secondRead: 'TypeError',
+      stream: ['streamed', true],
+      bytes: [1, 2, 3],
+      json: { n: 2 },
+      blob: 'blob',
+      platformStillWorks: 's',
+    });
+    for (let i = 0; i < 3; i++) {
+      expect([...new Uint8Array(await (await fetch('/response-api?mode=kept')).arrayBuffer())]).toEqual([7, 8, 9]);
+    }
+  });
 });
