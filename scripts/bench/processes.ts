@@ -59,3 +59,17 @@ function readRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? NaN) / 1024;
 }
+
+/**
+ * Starts several servers at once (start-up is not measured, so no reason to wait for each in
+ * turn). If one fails, the ones that started are stopped before the error is thrown.
+ */
+export async function startAll<T extends readonly Promise<ServerProcess>[]>(starts: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) {
+    await Promise.all(settled.map((result) => (result.status === 'fulfilled' ? result.value.stop() : undefined)));
+    throw failed.reason;
+  }
+  return settled.map((result) => (result as PromiseFulfilledResult<ServerProcess>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
