@@ -96,6 +96,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 }
 
+const kPending = Symbol('fngate.pending');
+type PendingResponse = GatewayContext['env']['outgoing'] & { [kPending]?: PendingReply };
+
+/** A response closed before it was finished: its client left, so its request is cancelled. */
+function cancelIfUnanswered(this: PendingResponse): void {
+  if (!this.writableFinished) this[kPending]?.cancel();
+}
+
 function functionHandler(fn: string, hasParams: boolean, options: GatewayOptions) {
   return async (c: GatewayContext): Promise<Response> => {
     const { incoming, outgoing } = c.env;
@@ -105,9 +113,9 @@ function functionHandler(fn: string, hasParams: boolean, options: GatewayOptions
     // The deadline (last slot) is set by the function's pool, which knows its timeout.
     const envelope: TaskEnvelope = [nextRequestId++, method, c.req.url, incoming.rawHeaders, body, hasParams ? c.req.param() : null, 0];
     const pending = options.invoke(fn, envelope);
-    outgoing.once('close', () => {
-      if (!outgoing.writableFinished) pending.cancel();
-    });
+    // One shared listener instead of a closure per request: this is the hot path.
+    (outgoing as PendingResponse)[kPending] = pending;
+    outgoing.on('close', cancelIfUnanswered);
     return replyResponse(await pending.promise, fn);
   };
 }
