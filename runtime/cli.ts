@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import inspector from 'node:inspector';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config/config-error.js';
 import { formatDuration } from './config/units.js';
@@ -10,30 +11,57 @@ const USAGE = `Usage: fngate <command> [options]
 
 Commands:
   dev      Serve the functions in config.yaml and hot-reload them on every save
-           (development mode: stacks in error bodies)  [default]
+           (development mode: stacks in error bodies, a log line per request)  [default]
   start    Serve the functions in config.yaml, no watching (production mode: no stacks)
+  invoke   Run one function once, without a server: fngate invoke NAME [--data JSON|@file]
+  new      Create functions/NAME.ts and add it to config.yaml: fngate new NAME [--route "GET /x"]
+  schema   Print the JSON Schema of config.yaml: fngate schema > fngate.schema.json
 
-Options:
+Run fngate <command> --help for the options of invoke, new and schema.
+
+Options of dev and start:
   --config FILE   Config file; function paths are relative to it   (default: ./config.yaml)
   --port N        Port to listen on; 0 picks a free one            (default: PORT, then server.port, then 3000)
   --host H        Interface to bind                                 (default: server.host, then 127.0.0.1)
+  --quiet         No request log lines (dev prints one per request)
+  --inspect[=[HOST:]PORT]
+                  Open the debugger (default 127.0.0.1:9229) and run every function on one
+                  thread with no timeout, so breakpoints in function code are hit and held
   -h, --help      Show this help
   -v, --version   Show the version
 
 Signals: SIGINT/SIGTERM stop accepting, let in-flight requests finish (server.shutdownTimeout),
 then exit 0; a second signal exits at once.`;
 
+/**
+ * Commands that do not serve. Loaded on demand: `fngate dev` never pays for them. Each module
+ * exports `run(argv)`, which sets process.exitCode on failure.
+ */
+const COMMANDS: Record<string, () => Promise<{ run(argv: readonly string[]): Promise<void> }>> = {
+  invoke: () => import('./commands/invoke.js'),
+  new: () => import('./commands/new-function.js'),
+  schema: () => import('./commands/schema.js'),
+};
+
 /** Runs the CLI; resolves when a server is up, or after printing help. Sets process.exitCode on failure. */
 export async function main(argv: readonly string[]): Promise<void> {
+  const first = argv[0];
+  if (first !== undefined && Object.hasOwn(COMMANDS, first)) {
+    const module = await COMMANDS[first]!();
+    return module.run(argv.slice(1));
+  }
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      // `--inspect` alone means the default debugger address, as with node itself.
+      args: argv.map((arg) => (arg === '--inspect' ? `--inspect=${DEFAULT_INSPECT}` : arg)),
       allowPositionals: true,
       options: {
         config: { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+        inspect: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -58,12 +86,26 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
   }
 
+  let inspectUrl: string | undefined;
+  if (values.inspect !== undefined) {
+    const address = parseInspect(values.inspect);
+    if (typeof address === 'string') return fail(address);
+    try {
+      inspector.open(address.port, address.host, false);
+    } catch (error) {
+      return fail(`--inspect: cannot open the debugger on ${values.inspect}: ${(error as Error).message}`);
+    }
+    inspectUrl = inspector.url();
+  }
+
   let runtime: Runtime;
   try {
     runtime = await createRuntime({
       config: values.config ?? 'config.yaml',
       mode: command,
       watch: command === 'dev',
+      logRequests: command === 'dev' && !values.quiet,
+      debug: inspectUrl !== undefined,
       ...(port !== undefined && { port }),
       ...(values.host !== undefined && { host: values.host }),
     });
@@ -82,11 +124,29 @@ export async function main(argv: readonly string[]): Promise<void> {
   const reuse = cached > 0 ? `, ${cached} from build cache` : '';
   process.stdout.write(`fngate ready on ${runtime.url} (${functions.length} function${functions.length === 1 ? '' : 's'} in ${startMs} ms${reuse})\n`);
   process.stdout.write(`${formatTable(functions)}\n`);
+  if (runtime.dashboardUrl !== undefined) consoleLogger.info(`dashboard: ${runtime.dashboardUrl}  (status JSON: /_fngate/status, Prometheus: /_fngate/metrics)`);
   if (command === 'dev') consoleLogger.info(`watching ${runtime.watchedFiles()} files for changes`);
+  if (inspectUrl !== undefined) {
+    consoleLogger.info(
+      `debugger listening on ${inspectUrl}\n` +
+        `  attach: chrome://inspect (Open dedicated DevTools for Node), or VS Code "Attach" to port ${new URL(inspectUrl).port};\n` +
+        `  each function's worker thread is its own target. Every function runs on 1 thread, 1 request at a time, timeout 1 h.`,
+    );
+  }
   if (runtime.host === '0.0.0.0' || runtime.host === '::') {
     consoleLogger.warn(`note: listening on all interfaces (${runtime.host}): every function is reachable from the network`);
   }
   handleSignals(runtime);
+}
+
+const DEFAULT_INSPECT = '127.0.0.1:9229';
+
+/** `[HOST:]PORT` as node's --inspect takes it. */
+function parseInspect(value: string): { host: string; port: number } | string {
+  const match = /^(?:(.+):)?(\d+)$/.exec(value);
+  const port = Number(match?.[2]);
+  if (!match || !Number.isInteger(port) || port > 65535) return `invalid --inspect "${value}": expected [HOST:]PORT, e.g. --inspect=9230`;
+  return { host: match[1] ?? '127.0.0.1', port };
 }
 
 function handleSignals(runtime: Runtime): void {

@@ -1,11 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import type { AdminEndpoints } from './admin/admin-routes.js';
+import type { StatusReport } from './admin/status-types.js';
+import { forDebugging } from './config/debug-config.js';
 import { loadConfig } from './config/load-config.js';
 import type { ResolvedConfig } from './config/resolve-config.js';
 import { createGateway, type GatewayRoute } from './gateway/create-gateway.js';
 import { startHttpServer, type HttpServer } from './gateway/http-server.js';
 import { consoleLogger, type Logger } from './log.js';
+import { Monitor } from './observe/monitor.js';
+import { createOutDir } from './out-dir.js';
 import { FunctionRegistry } from './registry.js';
 
 export interface RuntimeOptions {
@@ -33,6 +38,14 @@ export interface RuntimeOptions {
   readonly mode?: 'dev' | 'start';
   /** @default logs to stdout/stderr */
   readonly logger?: Logger;
+  /** A line per request (method, path, status, function, queue and run time). @default true in dev */
+  readonly logRequests?: boolean;
+  /**
+   * Serve for a debugger (`fngate dev --inspect`): every function on one thread, one request at
+   * a time, with an hour-long timeout, so a paused breakpoint is neither moved nor killed.
+   * Opening the inspector itself is the caller's job (node:inspector). @default false
+   */
+  readonly debug?: boolean;
 }
 
 /** A function as the runtime sees it right now. */
@@ -70,6 +83,10 @@ export interface Runtime {
   watchedFiles(): number;
   /** Resolves when the reloads already triggered by file changes have finished. */
   reloadsSettled(): Promise<void>;
+  /** The live dashboard's URL, when the /_fngate/ endpoints are on (without the token). */
+  readonly dashboardUrl: string | undefined;
+  /** What GET /_fngate/status serves (also when the admin endpoints are off). */
+  status(): StatusReport;
   /**
    * Stops accepting connections, lets in-flight requests finish (up to
    * `server.shutdownTimeout`), destroys every pool and removes the bundles. Idempotent.
@@ -86,24 +103,50 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const cwd = options.cwd ?? process.cwd();
   const logger = options.logger ?? consoleLogger;
   const mode = options.mode ?? (options.watch ? 'dev' : 'start');
-  const config =
-    typeof options.config === 'object' ? options.config : loadConfig(resolve(cwd, options.config ?? 'config.yaml'), { cwd });
+  const adjust = options.debug ? forDebugging : (loaded: ResolvedConfig) => loaded;
+  const config = adjust(
+    typeof options.config === 'object' ? options.config : loadConfig(resolve(cwd, options.config ?? 'config.yaml'), { cwd }),
+  );
 
   const outDir = await createOutDir(config.root);
+  let current = config;
   const registry = new FunctionRegistry({
     root: config.root,
     outDir,
     nodeEnv: process.env.NODE_ENV ?? (mode === 'dev' ? 'development' : 'production'),
     logger,
+    // Called only for reloads, after `monitor` exists.
+    onReload: (name, result) => monitor.reloaded(name, result),
+  });
+  const monitor = new Monitor({
+    mode,
+    version: PACKAGE_VERSION,
+    registry,
+    config: () => current,
+    logRequests: options.logRequests ?? mode === 'dev',
+    logger,
   });
 
-  let current = config;
+  const adminOf = (served: ResolvedConfig) => served.server.admin ?? (mode === 'dev' ? { token: null } : false);
+  const adminFor = (served: ResolvedConfig): AdminEndpoints | null => {
+    const admin = adminOf(served);
+    if (admin === false) return null;
+    monitor.enableAdmin();
+    const metrics = monitor.metrics!;
+    return {
+      token: admin.token,
+      status: () => monitor.status(),
+      metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
+    };
+  };
   const gatewayFor = (served: ResolvedConfig) =>
     createGateway({
       routes: routeTable(served),
       bodyLimit: served.server.bodyLimit,
       exposeStacks: mode === 'dev',
       invoke: (fn, envelope) => registry.invoke(fn, envelope),
+      recorder: (fn) => monitor.recorder(fn),
+      admin: adminFor(served),
     });
 
   let server: HttpServer | undefined;
@@ -127,6 +170,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         registry,
         logger,
         currentConfig: () => current,
+        adjustConfig: adjust,
         applyConfig: (next) => {
           current = next;
           started.use(gatewayFor(next));
@@ -134,6 +178,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       });
     }
   } catch (error) {
+    monitor.close();
     await server?.close(0);
     await registry.close({ force: true });
     await rm(outDir, { recursive: true, force: true });
@@ -150,8 +195,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     get config() {
       return current;
     },
+    get dashboardUrl() {
+      return adminOf(current) === false ? undefined : `${http.url}/_fngate/`;
+    },
     watchedFiles: () => reloader?.watchedFiles ?? 0,
     reloadsSettled: () => reloader?.settled() ?? Promise.resolve(),
+    status: () => monitor.status(),
     functions: () =>
       Object.values(current.functions).map((fn) => ({
         name: fn.name,
@@ -175,6 +224,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         await drained;
         // Every connection is closed: anything still on a thread has no client left.
         await registry.close({ force: true });
+        monitor.close();
         await rm(outDir, { recursive: true, force: true });
       })();
       return closing;
@@ -182,33 +232,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   };
 }
 
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 function routeTable(config: ResolvedConfig): GatewayRoute[] {
   return Object.values(config.functions).flatMap((fn) =>
     fn.routes.map((route) => ({ method: route.method, path: route.path, fn: fn.name })),
   );
-}
-
-/**
- * Bundles live inside the project (so a bundle's own imports resolve through its node_modules),
- * in a directory owned by this process. Directories left by processes that died are removed.
- */
-async function createOutDir(root: string): Promise<string> {
-  const base = join(root, '.fngate');
-  await mkdir(base, { recursive: true });
-  for (const name of await readdir(base).catch(() => [] as string[])) {
-    const pid = Number(/^run-(\d+)-/.exec(name)?.[1]);
-    if (pid && !isAlive(pid)) await rm(join(base, name), { recursive: true, force: true });
-  }
-  const dir = join(base, `run-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await mkdir(dir, { recursive: true });
-  return dir;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

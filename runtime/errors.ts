@@ -9,6 +9,8 @@ export const HTTP_ERRORS = {
   FNGATE_METHOD_NOT_ALLOWED: 405,
   /** The request cannot be routed: e.g. invalid percent-encoding in the path. */
   FNGATE_BAD_REQUEST: 400,
+  /** An /_fngate/ endpoint was called without the token `server.admin.token` asks for. */
+  FNGATE_UNAUTHORIZED: 401,
   /** The request body is larger than `server.bodyLimit`. */
   FNGATE_BODY_TOO_LARGE: 413,
   /** The handler threw, or returned something that is not a valid response. */

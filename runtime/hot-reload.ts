@@ -16,6 +16,8 @@ export interface HotReloadOptions {
   readonly currentConfig: () => ResolvedConfig;
   /** Serve `config` from now on: swaps the route table in one step. */
   readonly applyConfig: (config: ResolvedConfig) => void;
+  /** Applied to every config.yaml read (e.g. forDebugging under --inspect). */
+  readonly adjustConfig?: (config: ResolvedConfig) => ResolvedConfig;
 }
 
 /**
@@ -103,6 +105,7 @@ export class HotReloader {
     let next: ResolvedConfig;
     try {
       next = loadConfig(configFile, { cwd });
+      if (this.#options.adjustConfig) next = this.#options.adjustConfig(next);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       const lines = error.problems.map((problem) => `    ${formatProblem(problem)}`).join('\n');

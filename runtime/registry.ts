@@ -21,7 +21,7 @@ export interface FunctionVersion {
 
 export type DeployResult =
   | { readonly ok: true; readonly version: number; readonly ms: number }
-  | { readonly ok: false; readonly error: FngateError };
+  | { readonly ok: false; readonly error: FngateError; readonly ms: number };
 
 export interface RegistryOptions {
   readonly root: string;
@@ -30,6 +30,8 @@ export interface RegistryOptions {
   /** NODE_ENV inside functions. */
   readonly nodeEnv: string;
   readonly logger: Logger;
+  /** A deploy after a function's first one finished, swapped in or not. */
+  readonly onReload?: (name: string, result: DeployResult) => void;
 }
 
 interface Entry {
@@ -83,13 +85,13 @@ export class FunctionRegistry {
   /** Rebuilds from the current sources and swaps in the result; the serving version stays on failure. */
   deploy(name: string): Promise<DeployResult> {
     const entry = this.#get(name);
-    return this.#enqueue(entry, () => this.#deploy(entry));
+    return this.#reported(name, this.#enqueue(entry, () => this.#deploy(entry)));
   }
 
   /** New settings (or a new file) for a function: deploys a new version with them. */
   update(config: ResolvedFunction): Promise<DeployResult> {
     const entry = this.#get(config.name);
-    return this.#enqueue(entry, async () => {
+    return this.#reported(config.name, this.#enqueue(entry, async () => {
       if (config.file !== entry.config.file) {
         await entry.builder.dispose();
         entry.builder = await this.#createBuilder(config);
@@ -97,7 +99,7 @@ export class FunctionRegistry {
       }
       entry.config = config;
       return this.#deploy(entry);
-    });
+    }));
   }
 
   /** Replaces a function's config where nothing the pool uses changed (its routes). */
@@ -190,6 +192,13 @@ export class FunctionRegistry {
     });
   }
 
+  #reported(name: string, deploy: Promise<DeployResult>): Promise<DeployResult> {
+    return deploy.then((result) => {
+      this.#options.onReload?.(name, result);
+      return result;
+    });
+  }
+
   #enqueue<T>(entry: Entry, task: () => Promise<T>): Promise<T> {
     const next = entry.chain.then(task);
     entry.chain = next.catch(() => {});
@@ -203,7 +212,7 @@ export class FunctionRegistry {
     entry.inputs = build.ok ? build.inputs : [...new Set([...entry.inputs, ...build.inputs])];
     if (!build.ok) {
       const error = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to build: ${build.message}`, { fn: name, detail: build.report });
-      return this.#rejected(entry, error, build.report);
+      return this.#rejected(entry, error, build.report, started);
     }
 
     const version = entry.nextVersion++;
@@ -225,7 +234,8 @@ export class FunctionRegistry {
         detail: failure.stack,
       });
       const frame = frameFromStack(failure.stack, this.#options.root);
-      return this.#rejected(entry, error, [frame, failure.stack ?? `${failure.name}: ${failure.message}`].filter(Boolean).join('\n'));
+      const report = [frame, failure.stack ?? `${failure.name}: ${failure.message}`].filter(Boolean).join('\n');
+      return this.#rejected(entry, error, report, started);
     }
 
     const previous = entry.live;
@@ -240,11 +250,11 @@ export class FunctionRegistry {
     return { ok: true, version, ms: readyMs };
   }
 
-  #rejected(entry: Entry, error: FngateError, report: string): DeployResult {
+  #rejected(entry: Entry, error: FngateError, report: string, started: number): DeployResult {
     if (entry.live === undefined) entry.problem = error;
     const keeping = entry.live ? ` (still serving the previous version)` : '';
     this.#options.logger.error(`✘ ${error.message}${keeping}\n${indent(report)}`);
-    return { ok: false, error };
+    return { ok: false, error, ms: Math.round(performance.now() - started) };
   }
 
   async #retire(version: FunctionVersion, force: boolean): Promise<void> {

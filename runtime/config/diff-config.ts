@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import type { ResolvedConfig, ResolvedFunction } from './resolve-config.js';
+import type { ResolvedConfig, ResolvedFunction, ResolvedServer } from './resolve-config.js';
 import { formatDuration, formatSize } from './units.js';
 
 /** Settings that live in a function's pool or bundle: changing one needs a new version. */
@@ -15,10 +15,10 @@ export interface FunctionChange {
 }
 
 export interface ServerChange {
-  readonly key: 'host' | 'port' | 'bodyLimit' | 'shutdownTimeout' | 'headersTimeout' | 'requestTimeout';
+  readonly key: 'host' | 'port' | 'bodyLimit' | 'shutdownTimeout' | 'headersTimeout' | 'requestTimeout' | 'admin';
   readonly before: string;
   readonly after: string;
-  /** host, port and the socket timeouts need a restart; bodyLimit and shutdownTimeout apply at once. */
+  /** host, port and the socket timeouts need a restart; bodyLimit, shutdownTimeout and admin apply at once. */
   readonly live: boolean;
 }
 
@@ -56,6 +56,12 @@ export function diffConfig(before: ResolvedConfig, after: ResolvedConfig): Confi
       // The socket timeouts belong to the listening server; shutdownTimeout is read at shutdown.
       server.push({ key, before: formatDuration(s0[key]), after: formatDuration(s1[key]), live: key === 'shutdownTimeout' });
     }
+  }
+
+  if (describeAdmin(s0.admin) !== describeAdmin(s1.admin) || tokenOf(s0.admin) !== tokenOf(s1.admin)) {
+    // The gateway is rebuilt with every applied config, endpoints included.
+    const after = describeAdmin(s1.admin);
+    server.push({ key: 'admin', before: describeAdmin(s0.admin), after: after === describeAdmin(s0.admin) ? 'new token' : after, live: true });
   }
 
   const parts = [
@@ -99,4 +105,15 @@ function diffFunction(before: ResolvedFunction, after: ResolvedFunction, root: s
   const routesAfter = after.routes.map((r) => r.source).join(', ');
   if (routesBefore !== routesAfter) details.push(`routes [${routesAfter}]`);
   return { before, after, needsNewVersion, details };
+}
+
+/** Never prints a token, only whether there is one. */
+function describeAdmin(admin: ResolvedServer['admin']): string {
+  if (admin === undefined) return 'default';
+  if (admin === false) return 'off';
+  return admin.token === null ? 'on' : 'token';
+}
+
+function tokenOf(admin: ResolvedServer['admin']): string | null {
+  return admin === undefined || admin === false ? null : admin.token;
 }

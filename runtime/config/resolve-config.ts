@@ -17,6 +17,11 @@ export interface ResolvedServer {
   readonly headersTimeout: number;
   /** Milliseconds a client has to send its whole request. */
   readonly requestTimeout: number;
+  /**
+   * The `/_fngate/` endpoints: `undefined` when config does not say (on in dev, off in start),
+   * `false` off, else on, behind `token` when it is not null.
+   */
+  readonly admin: false | { readonly token: string | null } | undefined;
 }
 
 export interface ResolvedPoolSettings {
@@ -105,6 +110,7 @@ export function resolveConfig(
     shutdownTimeout: parseDuration(user.server?.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeout),
     headersTimeout: parseDuration(user.server?.headersTimeout ?? SERVER_DEFAULTS.headersTimeout),
     requestTimeout: parseDuration(user.server?.requestTimeout ?? SERVER_DEFAULTS.requestTimeout),
+    admin: resolveAdmin(user.server?.admin, context.env, issues),
   };
   if (server.headersTimeout <= 0 || server.requestTimeout <= 0) {
     issues.push({ path: ['server', server.headersTimeout <= 0 ? 'headersTimeout' : 'requestTimeout'], message: 'must be greater than 0' });
@@ -220,6 +226,25 @@ export function resolveConfig(
 
   if (issues.length > 0) return { issues };
   return { config: deepFreeze({ file: context.file, root, server, functions }) };
+}
+
+function resolveAdmin(
+  admin: boolean | { token: string } | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  issues: ConfigIssue[],
+): ResolvedServer['admin'] {
+  if (admin === undefined || admin === false) return admin;
+  if (admin === true) return { token: null };
+  const token = substituteEnv(admin.token, env);
+  if (typeof token === 'object') {
+    issues.push({ path: ['server', 'admin', 'token'], message: token.error });
+    return false;
+  }
+  if (token === '') {
+    issues.push({ path: ['server', 'admin', 'token'], message: 'the token is empty' });
+    return false;
+  }
+  return { token };
 }
 
 /** `${NAME}` and `${NAME:-fallback}` copy a variable from the parent environment, explicitly. */

@@ -72,6 +72,22 @@ export const serverSchema = z
     requestTimeout: duration().describe(
       'A client must send its whole request (headers and body) within this time, or it gets 408. Default: 60s.',
     ),
+    admin: z
+      .union(
+        [
+          z.boolean(),
+          z.strictObject({
+            token: z
+              .string({ error: 'expected a token string (${VAR} reads it from the environment)' })
+              .min(1, { error: 'expected a non-empty token' })
+              .describe('Required as "Authorization: Bearer TOKEN" (or ?token= for the dashboard). ${VAR} reads it from the environment.'),
+          }),
+        ],
+        { error: 'expected true, false or { token: "..." }' },
+      )
+      .describe(
+        'The /_fngate/ endpoints: dashboard, status JSON, Prometheus metrics. true: on; false: off; { token }: on, behind a bearer token. Default: on in fngate dev, off in fngate start.',
+      ),
   })
   .partial();
 

@@ -1,8 +1,10 @@
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { TrieRouter } from 'hono/router/trie-router';
+import { mountAdmin, type AdminEndpoints } from '../admin/admin-routes.js';
 import type { RouteMethod } from '../config/routes.js';
 import { FngateError } from '../errors.js';
+import type { RequestRecorder } from '../observe/monitor.js';
 import type { TaskEnvelope, TaskReply } from '../pool/protocol.js';
 import { readBody } from './read-body.js';
 import { asFngateError, errorResponse, replyResponse } from './responses.js';
@@ -29,6 +31,10 @@ export interface GatewayOptions {
   readonly exposeStacks: boolean;
   /** Starts a request on a function; throws an FngateError when it cannot (e.g. unavailable). */
   readonly invoke: (fn: string, envelope: TaskEnvelope) => PendingReply;
+  /** Where each function's answers are counted and logged. */
+  readonly recorder: (fn: string) => RequestRecorder;
+  /** The /_fngate/ endpoints; null: off (they answer 404). */
+  readonly admin: AdminEndpoints | null;
 }
 
 export interface Gateway {
@@ -51,8 +57,15 @@ let nextRequestId = 1;
 export function createGateway(options: GatewayOptions): Gateway {
   const app = new Hono<{ Bindings: HttpBindings }>();
   const paths = new TrieRouter<RouteMethod>();
+  mountAdmin(app, options.admin);
+  const recorders = new Map<string, RequestRecorder>();
   for (const route of options.routes) {
-    const handle = functionHandler(route.fn, route.path.includes(':'), options);
+    let recorder = recorders.get(route.fn);
+    if (recorder === undefined) {
+      recorder = options.recorder(route.fn);
+      recorders.set(route.fn, recorder);
+    }
+    const handle = functionHandler(route.fn, route.path.includes(':'), recorder, options);
     if (route.method === 'ANY') app.all(route.path, handle);
     else app.on(route.method, route.path, handle);
     paths.add('ALL', route.path, route.method);
@@ -104,18 +117,26 @@ function cancelIfUnanswered(this: PendingResponse): void {
   if (!this.writableFinished) this[kPending]?.cancel();
 }
 
-function functionHandler(fn: string, hasParams: boolean, options: GatewayOptions) {
+function functionHandler(fn: string, hasParams: boolean, recorder: RequestRecorder, options: GatewayOptions) {
   return async (c: GatewayContext): Promise<Response> => {
     const { incoming, outgoing } = c.env;
     const method = c.req.method;
-    // GET and HEAD bodies are never read: reading one costs more than the whole request.
-    const body = method === 'GET' || method === 'HEAD' ? null : await readBody(incoming, options.bodyLimit, fn);
-    // The deadline (last slot) is set by the function's pool, which knows its timeout.
-    const envelope: TaskEnvelope = [nextRequestId++, method, c.req.url, incoming.rawHeaders, body, hasParams ? c.req.param() : null, 0];
-    const pending = options.invoke(fn, envelope);
-    // One shared listener instead of a closure per request: this is the hot path.
-    (outgoing as PendingResponse)[kPending] = pending;
-    outgoing.on('close', cancelIfUnanswered);
-    return replyResponse(await pending.promise, fn);
+    const started = performance.now();
+    try {
+      const body = method === 'GET' || method === 'HEAD' ? null : await readBody(incoming, options.bodyLimit, fn);
+      // The deadline (last slot) is set by the function's pool, which knows its timeout.
+      const envelope: TaskEnvelope = [nextRequestId++, method, c.req.url, incoming.rawHeaders, body, hasParams ? c.req.param() : null, 0];
+      const pending = options.invoke(fn, envelope);
+      // One shared listener instead of a closure per request: this is the hot path.
+      (outgoing as PendingResponse)[kPending] = pending;
+      outgoing.on('close', cancelIfUnanswered);
+      const reply = await pending.promise;
+      recorder.answered(method, incoming.url ?? '/', reply);
+      return replyResponse(reply, fn);
+    } catch (error) {
+      const failure = asFngateError(error);
+      recorder.failed(method, incoming.url ?? '/', failure, performance.now() - started);
+      throw failure;
+    }
   };
 }

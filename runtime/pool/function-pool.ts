@@ -159,6 +159,21 @@ export class FunctionPool implements CallOwner {
     return this.#threads.size;
   }
 
+  /** Threads running at least one request. */
+  get busyThreads(): number {
+    return this.#threads.busy;
+  }
+
+  /** Mean event-loop utilization of the live threads since the previous call, 0..1. */
+  utilization(): number {
+    return this.#threads.utilization();
+  }
+
+  /** Paused after a crash loop: why, and until when (epoch ms). */
+  get paused(): { readonly reason: string; readonly until: number } | undefined {
+    return this.#backoff;
+  }
+
   get completed(): number {
     return this.#completed;
   }

@@ -1,3 +1,4 @@
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import { WORKER_ENTRY } from '../paths.js';
 import type { Placement } from './call.js';
@@ -56,6 +57,8 @@ export class ThreadPool {
   readonly #load = new Map<number, number>();
   /** Destroyed (or being destroyed): it must never start a thread again. */
   #retired = false;
+  /** Each thread's event-loop counters at the previous utilization() call. */
+  readonly #elu = new WeakMap<object, EventLoopUtilization>();
 
   constructor(options: ThreadPoolOptions) {
     const { settings, perThread } = options;
@@ -115,6 +118,28 @@ export class ThreadPool {
   /** Live threads. */
   get size(): number {
     return this.#piscina.threads.length;
+  }
+
+  /** Threads running at least one request. */
+  get busy(): number {
+    return this.#load.size;
+  }
+
+  /**
+   * Mean event-loop utilization of the live threads since the previous call (0..1): the share of
+   * time they ran code. Read from each Worker's own counters, so it costs the threads nothing.
+   */
+  utilization(): number {
+    const threads = this.#piscina.threads;
+    if (threads.length === 0) return 0;
+    let sum = 0;
+    for (const thread of threads) {
+      const now = thread.performance.eventLoopUtilization();
+      const previous = this.#elu.get(thread);
+      this.#elu.set(thread, now);
+      sum += (previous === undefined ? now : thread.performance.eventLoopUtilization(now, previous)).utilization;
+    }
+    return sum / threads.length;
   }
 
   /** Runs one request, or a batch (an array of envelopes, answered by an array of outcomes). */

@@ -23,6 +23,42 @@ try {
   markMovable = move;
 }
 
+// A function's console output, prefixed with its name line by line: `[sort] sorted 1000000`.
+// Only whole lines leave the thread, in one write each, so the main thread never prints half a
+// line of one thread in the middle of another's (a partial line goes out after 100 ms).
+prefixLines(process.stdout, `[${workerData.name}] `);
+prefixLines(process.stderr, `[${workerData.name}] `);
+
+function prefixLines(stream, prefix) {
+  const write = stream.write.bind(stream);
+  let partial = '';
+  let timer;
+  const flushPartial = () => {
+    timer = undefined;
+    if (partial === '') return;
+    const line = `${prefix}${partial}\n`;
+    partial = '';
+    write(line);
+  };
+  stream.write = (chunk, encoding, callback) => {
+    if (typeof encoding === 'function') callback = encoding;
+    const text = partial + (typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8'));
+    const end = text.lastIndexOf('\n');
+    if (end === -1) {
+      partial = text;
+      timer ??= setTimeout(flushPartial, 100).unref();
+      if (typeof callback === 'function') queueMicrotask(callback);
+      return true;
+    }
+    partial = text.slice(end + 1);
+    if (partial === '' && timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    return write(`${prefix}${text.slice(0, end).replaceAll('\n', `\n${prefix}`)}\n`, callback);
+  };
+}
+
 let runTask;
 try {
   runTask = (await import(workerData.bundle)).default;

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { timingSafeEqual } from 'node:crypto';
+import type { Context, Hono } from 'hono';
+import { RESERVED_PREFIX } from '../config/routes.js';
+import { FngateError } from '../errors.js';
+import { errorResponse } from '../gateway/responses.js';
+import { DASHBOARD_PAGE } from '../paths.js';
+import type { StatusReport } from './status-types.js';
+
+/** What the /_fngate/ endpoints serve. null when they are off. */
+export interface AdminEndpoints {
+  /** Required as `Authorization: Bearer TOKEN` or `?token=TOKEN`; null: open (to this host's clients). */
+  readonly token: string | null;
+  status(): StatusReport;
+  /** Prometheus text exposition. */
+  metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
+}
+
+let dashboardHtml: string | undefined;
+
+/**
+ * Mounts GET /_fngate/ (dashboard), /_fngate/status (JSON) and /_fngate/metrics (Prometheus) on
+ * the gateway's app, before any function route. When `admin` is null they answer 404 saying how
+ * to turn them on, so no function route can ever serve under the prefix.
+ */
+export function mountAdmin(app: Hono<any>, admin: AdminEndpoints | null): void {
+  const prefix = RESERVED_PREFIX;
+  // One terminal handler for the whole prefix: a function route such as `ANY /*` never sees it.
+  const handle = async (c: Context): Promise<Response> => {
+    if (admin === null) {
+      return errorResponse(
+        new FngateError('FNGATE_NOT_FOUND', `the ${prefix}/ endpoints are off; turn them on with server.admin: true (or { token }) in config.yaml`),
+        false,
+      );
+    }
+    if (admin.token !== null && !authorized(c.req.header('authorization'), c.req.query('token'), admin.token)) {
+      return errorResponse(
+        new FngateError('FNGATE_UNAUTHORIZED', `${prefix}/ needs the admin token: send "Authorization: Bearer TOKEN" or add ?token=TOKEN`, {
+          headers: { 'www-authenticate': 'Bearer realm="fngate"' },
+        }),
+        false,
+      );
+    }
+    const page = c.req.path.slice(prefix.length);
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+      return errorResponse(
+        new FngateError('FNGATE_METHOD_NOT_ALLOWED', `${c.req.path} does not accept ${c.req.method}; allowed: GET, HEAD`, {
+          headers: { allow: 'GET, HEAD' },
+        }),
+        false,
+      );
+    }
+    c.header('cache-control', 'no-store');
+    switch (page) {
+      case '':
+        return c.redirect(`${prefix}/${new URL(c.req.url).search}`, 308);
+      case '/':
+        dashboardHtml ??= readFileSync(DASHBOARD_PAGE, 'utf8');
+        return c.html(dashboardHtml);
+      case '/status':
+        return c.json(admin.status());
+      case '/metrics': {
+        const { contentType, body } = await admin.metrics();
+        return c.body(body, 200, { 'content-type': contentType });
+      }
+      default:
+        return errorResponse(
+          new FngateError('FNGATE_NOT_FOUND', `no fngate endpoint ${c.req.path}; there are ${prefix}/ (dashboard), ${prefix}/status and ${prefix}/metrics`),
+          false,
+        );
+    }
+  };
+  app.all(prefix, handle);
+  app.all(`${prefix}/*`, handle);
+}
+
+function authorized(header: string | undefined, query: string | undefined, token: string): boolean {
+  const given = header?.startsWith('Bearer ') ? header.slice(7).trim() : query;
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

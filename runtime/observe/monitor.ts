@@ -1,0 +1,197 @@
+import { availableParallelism } from 'node:os';
+import { relative } from 'node:path';
+import type { FunctionStatus, StatusReport } from '../admin/status-types.js';
+import type { ResolvedConfig } from '../config/resolve-config.js';
+import type { FngateError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { Reply, type TaskReply } from '../pool/protocol.js';
+import type { DeployResult, FunctionRegistry } from '../registry.js';
+import { FunctionStats } from './function-stats.js';
+import { PrometheusMetrics, type FunctionSeries, type PoolGauges } from './prometheus.js';
+import { RequestLog } from './request-log.js';
+
+/** What the gateway reports for each request of one function; bound once per route table. */
+export interface RequestRecorder {
+  answered(method: string, target: string, reply: TaskReply): void;
+  failed(method: string, target: string, error: FngateError, totalMs: number): void;
+}
+
+export interface MonitorOptions {
+  readonly mode: 'dev' | 'start';
+  readonly version: string;
+  readonly registry: FunctionRegistry;
+  readonly config: () => ResolvedConfig;
+  /** Print a line per request. */
+  readonly logRequests: boolean;
+  readonly logger: Logger;
+}
+
+/** How often thread utilization is sampled while the admin endpoints are on. */
+const SAMPLE_MS = 1000;
+
+/**
+ * Everything fngate knows about what its pools do: per-function counters and latencies (for
+ * the status JSON and the dashboard), Prometheus metrics, and the request log. The gateway
+ * reports each answer through a RequestRecorder; the registry reports deploys.
+ */
+export class Monitor {
+  readonly #options: MonitorOptions;
+  readonly #stats = new Map<string, FunctionStats>();
+  readonly #series = new Map<string, FunctionSeries>();
+  readonly #utilization = new Map<string, number>();
+  readonly #log: RequestLog | undefined;
+  #metrics: PrometheusMetrics | undefined;
+  #sampler: NodeJS.Timeout | undefined;
+
+  constructor(options: MonitorOptions) {
+    this.#options = options;
+    this.#log = options.logRequests ? new RequestLog(options.logger) : undefined;
+  }
+
+  /**
+   * Turns on what only the admin endpoints need: Prometheus recording (about 0.8 µs per request)
+   * and utilization sampling. Counters for status are always kept: they cost a few nanoseconds.
+   */
+  enableAdmin(): void {
+    if (this.#metrics !== undefined) return;
+    this.#metrics = new PrometheusMetrics(() => this.#gauges());
+    this.#sampler = setInterval(() => this.#sample(), SAMPLE_MS);
+    this.#sampler.unref();
+    this.#sample();
+  }
+
+  get metrics(): PrometheusMetrics | undefined {
+    return this.#metrics;
+  }
+
+  stats(fn: string): FunctionStats {
+    let stats = this.#stats.get(fn);
+    if (stats === undefined) {
+      stats = new FunctionStats();
+      this.#stats.set(fn, stats);
+    }
+    return stats;
+  }
+
+  recorder(fn: string): RequestRecorder {
+    const stats = this.stats(fn);
+    const series = this.#seriesOf(fn);
+    const log = this.#log;
+    return {
+      answered(method, target, reply) {
+        const status = reply[Reply.status];
+        const queueMs = reply[Reply.queueMs];
+        const runMs = reply[Reply.runMs];
+        stats.answered(status, queueMs, runMs);
+        series?.answered(status, queueMs, runMs);
+        log?.answered(method, target, fn, status, queueMs, runMs);
+      },
+      failed(method, target, error, totalMs) {
+        stats.failed(error.code, error.status, error.message);
+        series?.failed(error.code, error.status);
+        log?.failed(method, target, fn, error.status, error.code, totalMs);
+      },
+    };
+  }
+
+  /** A deploy after the first one finished (hot reload, config change). */
+  reloaded(fn: string, result: DeployResult): void {
+    const record = result.ok
+      ? { ok: true, ms: result.ms, version: result.version, error: null }
+      : { ok: false, ms: result.ms, version: null, error: result.error.message };
+    this.stats(fn).reloaded(record);
+    this.#seriesOf(fn)?.reloaded(record.ok, record.ms);
+  }
+
+  status(): StatusReport {
+    const config = this.#options.config();
+    const memory = process.memoryUsage.rss();
+    return {
+      fngate: {
+        version: this.#options.version,
+        mode: this.#options.mode,
+        pid: process.pid,
+        uptimeSeconds: Math.round(process.uptime()),
+        rssBytes: memory,
+        cpus: availableParallelism(),
+        now: new Date().toISOString(),
+      },
+      functions: Object.values(config.functions).map((fn): FunctionStatus => {
+        const live = this.#options.registry.live(fn.name);
+        const pool = live?.pool;
+        const problem = this.#options.registry.problem(fn.name);
+        const paused = pool?.paused;
+        const stats = this.stats(fn.name);
+        return {
+          name: fn.name,
+          file: relative(config.root, fn.file),
+          routes: fn.routes.map((route) => route.source),
+          state: live === undefined ? 'unavailable' : paused !== undefined ? 'paused' : 'serving',
+          problem: problem?.message ?? paused?.reason ?? null,
+          version: live?.version ?? null,
+          builtAt: live?.builtAt.toISOString() ?? null,
+          buildMs: live?.readyMs ?? null,
+          fromCache: live?.fromCache ?? false,
+          threads: { min: fn.minThreads, max: fn.maxThreads, alive: pool?.threads ?? 0, busy: pool?.busyThreads ?? 0 },
+          concurrency: fn.concurrency,
+          running: pool?.running ?? 0,
+          queue: { length: pool?.queued ?? 0, max: fn.maxQueue },
+          utilization: round3(this.#utilization.get(fn.name) ?? 0),
+          requests: {
+            completed: stats.completed,
+            failed: Object.fromEntries(stats.failures),
+            byStatus: Object.fromEntries([...stats.byStatus].map(([status, count]) => [String(status), count])),
+            perSecond: stats.perSecond(),
+          },
+          latency: { queue: stats.queuePercentiles(), run: stats.runPercentiles() },
+          lastErrors: [...stats.lastErrors],
+          reloads: stats.reloads,
+          lastReload: stats.lastReload,
+        };
+      }),
+    };
+  }
+
+  /** Writes buffered log lines and stops sampling. */
+  close(): void {
+    clearInterval(this.#sampler);
+    this.#log?.flush();
+  }
+
+  #seriesOf(fn: string): FunctionSeries | undefined {
+    if (this.#metrics === undefined) return undefined;
+    let series = this.#series.get(fn);
+    if (series === undefined) {
+      series = this.#metrics.series(fn);
+      this.#series.set(fn, series);
+    }
+    return series;
+  }
+
+  #sample(): void {
+    for (const name of Object.keys(this.#options.config().functions)) {
+      const pool = this.#options.registry.live(name)?.pool;
+      this.#utilization.set(name, pool?.utilization() ?? 0);
+    }
+  }
+
+  #gauges(): PoolGauges[] {
+    return Object.values(this.#options.config().functions).map((fn) => {
+      const pool = this.#options.registry.live(fn.name)?.pool;
+      return {
+        name: fn.name,
+        threads: pool?.threads ?? 0,
+        busy: pool?.busyThreads ?? 0,
+        maxThreads: fn.maxThreads,
+        running: pool?.running ?? 0,
+        queued: pool?.queued ?? 0,
+        maxQueue: fn.maxQueue,
+        utilization: this.#utilization.get(fn.name) ?? 0,
+      };
+    });
+  }
+}
+
+function round3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

@@ -1,0 +1,140 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Pool figures read at scrape time. */
+export interface PoolGauges {
+  readonly name: string;
+  readonly threads: number;
+  readonly busy: number;
+  readonly maxThreads: number;
+  readonly running: number;
+  readonly queued: number;
+  readonly maxQueue: number;
+  readonly utilization: number;
+}
+
+/** Seconds: from sub-millisecond handlers to long timeouts. */
+const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** One function's series, bound once: recording then skips the label lookup of every call. */
+export interface FunctionSeries {
+  answered(status: number, queueMs: number, runMs: number): void;
+  failed(code: string, status: number): void;
+  reloaded(ok: boolean, ms: number): void;
+}
+
+/**
+ * The Prometheus metrics of one runtime, in its own prom-client registry (several runtimes in
+ * one process, as in tests, do not mix). Request counts and durations are recorded as they
+ * happen; pool gauges are read from `source` when scraped. The only module that imports
+ * prom-client. Recording costs about 0.8 µs per request on the gateway thread (measured), which
+ * is why it only runs while the admin endpoints are on.
+ */
+export class PrometheusMetrics {
+  readonly registry = new Registry();
+  readonly #requests: Counter<'function' | 'status'>;
+  readonly #errors: Counter<'function' | 'code'>;
+  readonly #queue: Histogram<'function'>;
+  readonly #run: Histogram<'function'>;
+  readonly #reloads: Counter<'function' | 'result'>;
+  readonly #lastReload: Gauge<'function'>;
+
+  constructor(source: () => readonly PoolGauges[]) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.#requests = new Counter({
+      name: 'fngate_requests_total',
+      help: 'Requests answered, by function and HTTP status (499: the client left first).',
+      labelNames: ['function', 'status'],
+      registers,
+    });
+    this.#errors = new Counter({
+      name: 'fngate_errors_total',
+      help: 'Requests answered with an fngate error, by code (FNGATE_TIMEOUT, FNGATE_QUEUE_FULL, ...).',
+      labelNames: ['function', 'code'],
+      registers,
+    });
+    this.#queue = new Histogram({
+      name: 'fngate_queue_duration_seconds',
+      help: 'Time a request waited for a thread.',
+      labelNames: ['function'],
+      buckets: BUCKETS,
+      registers,
+    });
+    this.#run = new Histogram({
+      name: 'fngate_run_duration_seconds',
+      help: 'Time a request ran on its thread (handler and response normalization).',
+      labelNames: ['function'],
+      buckets: BUCKETS,
+      registers,
+    });
+    this.#reloads = new Counter({
+      name: 'fngate_reloads_total',
+      help: 'Builds of a function after the first, by result (ok: swapped in; error: the previous version kept serving).',
+      labelNames: ['function', 'result'],
+      registers,
+    });
+    this.#lastReload = new Gauge({
+      name: 'fngate_last_reload_duration_seconds',
+      help: 'Build plus warm-up time of the last reload.',
+      labelNames: ['function'],
+      registers,
+    });
+    const gauge = (name: string, help: string, read: (pool: PoolGauges) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['function'],
+        registers,
+        collect() {
+          this.reset();
+          for (const pool of source()) this.set({ function: pool.name }, read(pool));
+        },
+      });
+    gauge('fngate_threads', 'Live worker threads.', (pool) => pool.threads);
+    gauge('fngate_threads_busy', 'Threads running at least one request.', (pool) => pool.busy);
+    gauge('fngate_threads_max', 'maxThreads.', (pool) => pool.maxThreads);
+    gauge('fngate_running_requests', 'Requests on threads.', (pool) => pool.running);
+    gauge('fngate_queue_length', 'Requests waiting for a thread.', (pool) => pool.queued);
+    gauge('fngate_queue_max', 'maxQueue.', (pool) => pool.maxQueue);
+    gauge('fngate_thread_utilization', 'Mean event-loop utilization of the live threads over the last second (0-1).', (pool) => pool.utilization);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  series(fn: string): FunctionSeries {
+    const byStatus = new Map<number, { inc(): void }>();
+    const queue = this.#queue.labels(fn);
+    const run = this.#run.labels(fn);
+    const lastReload = this.#lastReload.labels(fn);
+    return {
+      answered: (status, queueMs, runMs) => {
+        this.#status(byStatus, fn, status).inc();
+        queue.observe(queueMs / 1000);
+        run.observe(runMs / 1000);
+      },
+      failed: (code, status) => {
+        this.#status(byStatus, fn, status).inc();
+        this.#errors.inc({ function: fn, code });
+      },
+      reloaded: (ok, ms) => {
+        this.#reloads.inc({ function: fn, result: ok ? 'ok' : 'error' });
+        if (ok) lastReload.set(ms / 1000);
+      },
+    };
+  }
+
+  #status(cache: Map<number, { inc(): void }>, fn: string, status: number): { inc(): void } {
+    let child = cache.get(status);
+    if (child === undefined) {
+      child = this.#requests.labels(fn, String(status));
+      cache.set(status, child);
+    }
+    return child;
+  }
+}

@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Bundles live inside the project (so a bundle's own imports resolve through its node_modules),
+ * in a directory owned by this process: `.fngate/run-PID-RANDOM`. Directories left by processes
+ * that died are removed. The caller removes its own when it stops.
+ */
+export async function createOutDir(root: string): Promise<string> {
+  const base = join(root, '.fngate');
+  await mkdir(base, { recursive: true });
+  for (const name of await readdir(base).catch(() => [] as string[])) {
+    const pid = Number(/^run-(\d+)-/.exec(name)?.[1]);
+    if (pid && !isAlive(pid)) await rm(join(base, name), { recursive: true, force: true });
+  }
+  const dir = join(base, `run-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
