@@ -219,11 +219,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     close() {
       closing ??= (async () => {
         // Stop accepting connections first; the watcher closes while in-flight requests finish.
+        const deadline = performance.now() + current.server.shutdownTimeout;
         const drained = http.close(current.server.shutdownTimeout);
         await reloader?.close();
         await drained;
-        // Every connection is closed: anything still on a thread has no client left.
-        await registry.close({ force: true });
+        // Every connection is closed: what still runs is ctx.waitUntil() work, which gets the rest
+        // of the grace period.
+        await registry.close({ graceMs: Math.max(0, deadline - performance.now()) });
         monitor.close();
         await rm(outDir, { recursive: true, force: true });
       })();

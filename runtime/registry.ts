@@ -46,6 +46,8 @@ interface Entry {
   /** Work on one function runs one step after another, so versions never go backwards. */
   chain: Promise<unknown>;
   nextVersion: number;
+  /** The function's shared memory: outlives versions and threads; replaced only when its size changes. */
+  shared: SharedArrayBuffer | null;
 }
 
 /**
@@ -77,6 +79,7 @@ export class FunctionRegistry {
       retiring: new Set(),
       chain: Promise.resolve(),
       nextVersion: 1,
+      shared: null,
     };
     this.#entries.set(config.name, entry);
     return this.#enqueue(entry, () => this.#deploy(entry));
@@ -157,8 +160,11 @@ export class FunctionRegistry {
     return [...this.#entries.values()].filter((entry) => entry.inputs.includes(file)).map((entry) => entry.config.name);
   }
 
-  /** Closes every pool (letting in-flight requests finish unless `force`), and every esbuild context. */
-  async close(options: { force?: boolean } = {}): Promise<void> {
+  /**
+   * Closes every pool, and every esbuild context. In-flight requests (and work they left running
+   * through ctx.waitUntil) finish first, for at most `graceMs` when given; `force` stops at once.
+   */
+  async close(options: { force?: boolean; graceMs?: number } = {}): Promise<void> {
     const entries = [...this.#entries.values()];
     this.#entries.clear();
     await Promise.allSettled([
@@ -169,7 +175,7 @@ export class FunctionRegistry {
         entry.live = undefined;
         await Promise.allSettled([
           entry.builder.dispose(),
-          live ? this.#retire(live, options.force ?? false) : undefined,
+          live ? this.#retire(live, options.force ?? false, options.graceMs) : undefined,
           ...entry.retiring,
         ]);
       }),
@@ -222,6 +228,8 @@ export class FunctionRegistry {
       bundleFile: build.bundleFile,
       settings: entry.config,
       env: entry.config.env,
+      type: entry.config.type,
+      shared: this.#sharedMemory(entry),
       nodeEnv: this.#options.nodeEnv,
       onIncident: (message) => this.#options.logger.error(message),
     });
@@ -250,6 +258,13 @@ export class FunctionRegistry {
     return { ok: true, version, ms: readyMs };
   }
 
+  #sharedMemory(entry: Entry): SharedArrayBuffer | null {
+    const size = entry.config.sharedMemory;
+    if (size === 0) return (entry.shared = null);
+    if (entry.shared === null || entry.shared.byteLength !== size) entry.shared = new SharedArrayBuffer(size);
+    return entry.shared;
+  }
+
   #rejected(entry: Entry, error: FngateError, report: string, started: number): DeployResult {
     if (entry.live === undefined) entry.problem = error;
     const keeping = entry.live ? ` (still serving the previous version)` : '';
@@ -257,8 +272,8 @@ export class FunctionRegistry {
     return { ok: false, error, ms: Math.round(performance.now() - started) };
   }
 
-  async #retire(version: FunctionVersion, force: boolean): Promise<void> {
-    await version.pool.close({ force });
+  async #retire(version: FunctionVersion, force: boolean, graceMs?: number): Promise<void> {
+    await version.pool.close(graceMs === undefined ? { force } : { force, graceMs });
     await removeBundle(version.bundleFile);
   }
 }

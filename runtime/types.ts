@@ -27,8 +27,23 @@ export interface Context<Env extends FunctionEnv = FunctionEnv> {
    * stop early; a handler that ignores it is stopped by terminating its thread.
    */
   readonly signal: AbortSignal;
-  /** Unique id of this request within the running server. */
+  /** Unique id of this request within the running server; the response carries it as `x-request-id`. */
   readonly requestId: string;
+  /** Epoch milliseconds at which the request times out (queue wait + run = `timeout`). */
+  readonly deadline: number;
+  /**
+   * The function's shared memory (config `sharedMemory`): the same SharedArrayBuffer on every
+   * thread of the function, kept across hot reloads and thread replacement. Coordinate with
+   * `Atomics`. null when the function declares none.
+   */
+  readonly shared: SharedArrayBuffer | null;
+  /**
+   * Keeps work going after the response is sent (logging, cache writes): the response goes out
+   * as soon as the handler returns, and the request keeps its thread slot until every promise
+   * passed here settles (so the thread is not counted idle and shutdown waits for it). A
+   * rejection is logged with the function's name; it cannot change the response.
+   */
+  waitUntil(promise: Promise<unknown>): void;
 }
 
 /**

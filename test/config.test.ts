@@ -248,7 +248,7 @@ describe('config', () => {
 
   it('accepts the repository demo config', () => {
     const config = loadConfig(new URL('../config.yaml', import.meta.url).pathname);
-    expect(Object.keys(config.functions)).toEqual(['hello', 'sort', 'echo', 'hash', 'api', 'validate']);
+    expect(Object.keys(config.functions)).toEqual(['hello', 'sort', 'echo', 'hash', 'api', 'validate', 'counter', 'clock']);
   });
 
   it('validates text given in memory the same way', () => {

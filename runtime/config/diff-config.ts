@@ -3,7 +3,7 @@ import type { ResolvedConfig, ResolvedFunction, ResolvedServer } from './resolve
 import { formatDuration, formatSize } from './units.js';
 
 /** Settings that live in a function's pool or bundle: changing one needs a new version. */
-const POOL_KEYS = ['minThreads', 'maxThreads', 'idleTimeout', 'maxQueue', 'timeout', 'memoryLimit', 'concurrency'] as const;
+const POOL_KEYS = ['minThreads', 'maxThreads', 'idleTimeout', 'maxQueue', 'timeout', 'memoryLimit', 'concurrency', 'type', 'sharedMemory'] as const;
 
 export interface FunctionChange {
   readonly before: ResolvedFunction;
@@ -84,7 +84,7 @@ function diffFunction(before: ResolvedFunction, after: ResolvedFunction, root: s
     if (before[key] !== after[key]) {
       const show = (value: number | string) =>
         typeof value === 'string' ? value
-        : key === 'memoryLimit' ? formatSize(value)
+        : key === 'memoryLimit' || key === 'sharedMemory' ? formatSize(value)
         : key === 'idleTimeout' || key === 'timeout' ? formatDuration(value)
         : String(value);
       details.push(`${key} ${show(before[key])}->${show(after[key])}`);

@@ -45,6 +45,10 @@ export interface ResolvedFunction extends ResolvedPoolSettings {
   readonly routes: readonly ResolvedRoute[];
   /** Exactly the variables declared in config, `${VAR}` references already substituted. */
   readonly env: Readonly<Record<string, string>>;
+  /** How the module is called (see the schema). */
+  readonly type: 'auto' | 'handler' | 'fetch' | 'lambda';
+  /** Bytes of SharedArrayBuffer shared by the function's threads (ctx.shared); 0 = none. */
+  readonly sharedMemory: number;
 }
 
 export interface ResolvedConfig {
@@ -74,6 +78,9 @@ export const POOL_DEFAULTS = {
   memoryLimit: '512mb',
   concurrency: 'auto',
 } as const;
+
+/** A SharedArrayBuffer is allocated up front: keep typos like `1tb` from taking the machine. */
+const MAX_SHARED_MEMORY = 1024 * 1024 * 1024;
 
 /** Below this a worker cannot even load a small bundle. */
 const MIN_MEMORY_LIMIT = 16 * 1024 * 1024;
@@ -199,6 +206,11 @@ export function resolveConfig(
       });
     }
 
+    const sharedMemory = parseSize(fn.sharedMemory ?? 0);
+    if (sharedMemory > MAX_SHARED_MEMORY) {
+      issues.push({ path: at('sharedMemory'), message: `sharedMemory must be at most ${formatSize(MAX_SHARED_MEMORY)}, got ${formatSize(sharedMemory)}` });
+    }
+
     const env: Record<string, string> = {};
     for (const [key, raw] of Object.entries(fn.env ?? {})) {
       const value = substituteEnv(String(raw), context.env);
@@ -221,6 +233,8 @@ export function resolveConfig(
       memoryLimit,
       concurrency: fn.concurrency ?? defaults.concurrency ?? POOL_DEFAULTS.concurrency,
       env,
+      type: fn.type ?? 'auto',
+      sharedMemory,
     };
   }
 

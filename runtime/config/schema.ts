@@ -111,6 +111,14 @@ export const functionSchema = z
         { error: 'expected a map of NAME: value' },
       )
       .describe('The only environment variables the function sees (plus NODE_ENV). ${VAR} copies VAR from the parent.'),
+    type: z
+      .enum(['auto', 'handler', 'fetch', 'lambda'], { error: 'expected auto, handler, fetch or lambda' })
+      .describe(
+        'How the module is called. handler: default export (req, ctx). fetch: default export { fetch(req, env, ctx) }. lambda: an AWS Lambda handler export (event, context) fed API Gateway HTTP API v2 events. auto: whichever the module exports (a default export first, else `handler`). Default: auto.',
+      ),
+    sharedMemory: size().describe(
+      'A SharedArrayBuffer of this size that every thread of the function sees as ctx.shared, kept across hot reloads and thread replacement (use Atomics). 0 = none. Default: 0.',
+    ),
     ...poolSettings,
   })
   .partial()

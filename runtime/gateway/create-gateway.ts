@@ -20,6 +20,8 @@ export interface GatewayRoute {
 /** A started request: the reply to come, and a way to say the client left. */
 export interface PendingReply {
   readonly promise: Promise<TaskReply>;
+  /** The body, when the function streams it (the reply's body is null then). */
+  readonly body: ReadableStream<Uint8Array> | null;
   cancel(): void;
 }
 
@@ -122,20 +124,22 @@ function functionHandler(fn: string, hasParams: boolean, recorder: RequestRecord
     const { incoming, outgoing } = c.env;
     const method = c.req.method;
     const started = performance.now();
+    const requestId = nextRequestId++;
     try {
       const body = method === 'GET' || method === 'HEAD' ? null : await readBody(incoming, options.bodyLimit, fn);
       // The deadline (last slot) is set by the function's pool, which knows its timeout.
-      const envelope: TaskEnvelope = [nextRequestId++, method, c.req.url, incoming.rawHeaders, body, hasParams ? c.req.param() : null, 0];
+      const envelope: TaskEnvelope = [requestId, method, c.req.url, incoming.rawHeaders, body, hasParams ? c.req.param() : null, 0];
       const pending = options.invoke(fn, envelope);
       // One shared listener instead of a closure per request: this is the hot path.
       (outgoing as PendingResponse)[kPending] = pending;
       outgoing.on('close', cancelIfUnanswered);
       const reply = await pending.promise;
       recorder.answered(method, incoming.url ?? '/', reply);
-      return replyResponse(reply, fn);
+      return replyResponse(reply, fn, requestId, pending.body);
     } catch (error) {
       const failure = asFngateError(error);
       recorder.failed(method, incoming.url ?? '/', failure, performance.now() - started);
+      if (!outgoing.headersSent) outgoing.setHeader('x-request-id', String(requestId));
       throw failure;
     }
   };

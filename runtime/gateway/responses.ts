@@ -6,7 +6,7 @@ import { Reply, type TaskReply } from '../pool/protocol.js';
  * @hono/node-server writes them with one writeHead() call (its fast path); repeated names such as
  * set-cookie become arrays, which writeHead() sends as separate header lines.
  */
-export function replyResponse(reply: TaskReply, fn: string): Response {
+export function replyResponse(reply: TaskReply, fn: string, requestId: number, stream: ReadableStream<Uint8Array> | null): Response {
   const headers: Record<string, string | string[]> = {};
   const flat = reply[Reply.headers];
   for (let i = 0; i < flat.length; i += 2) {
@@ -18,10 +18,16 @@ export function replyResponse(reply: TaskReply, fn: string): Response {
     else headers[name] = [previous, value];
   }
   headers['x-fngate-function'] = fn;
+  headers['x-request-id'] = String(requestId);
   const timing = `queue;dur=${reply[Reply.queueMs]}, run;dur=${reply[Reply.runMs]}`;
   const own = headers['server-timing'];
   headers['server-timing'] = own === undefined ? timing : `${String(own)}, ${timing}`;
   const raw = reply[Reply.body];
+  if (stream !== null) {
+    // Sent as it comes (chunked); a proxy must not buffer it either.
+    headers['x-accel-buffering'] ??= 'no';
+    return new Response(stream, { status: reply[Reply.status], headers: headers as unknown as NonNullable<ResponseInit['headers']> });
+  }
   const body = raw === null ? null : typeof raw === 'string' ? raw : new Uint8Array(raw);
   // Explicit, so HEAD (which Hono answers with the GET response minus its body) keeps it too.
   if (body !== null) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);

@@ -37,6 +37,8 @@ export class Call implements Placement {
   /** The thread pool the task was handed to (pools are replaced after a crash loop). */
   threads: object | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** A streamed response body, set before the promise resolves. */
+  body: ReadableStream<Uint8Array> | null = null;
   resolve!: (reply: TaskReply) => void;
   reject!: (error: FngateError) => void;
 

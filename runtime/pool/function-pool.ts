@@ -14,6 +14,7 @@ import {
   type CallOwner,
 } from './call.js';
 import { CallQueue } from './call-queue.js';
+import { FollowUpReceiver } from './follow-up-receiver.js';
 import {
   Envelope,
   isTaskFailure,
@@ -24,6 +25,7 @@ import {
   type TaskEnvelope,
   type TaskFailure,
   type TaskOutcome,
+  type TaskReply,
 } from './protocol.js';
 import { AUTO_CONCURRENCY, PACK_BELOW_MS, ThreadPool } from './thread-pool.js';
 import { taskFailureError, threadDeathError } from './worker-failures.js';
@@ -52,6 +54,10 @@ export interface FunctionPoolOptions {
   readonly settings: PoolSettings;
   /** The env declared in config. */
   readonly env: Readonly<Record<string, string>>;
+  /** How the module is called (config `type`). @default "auto" */
+  readonly type?: FunctionWorkerData['type'];
+  /** The function's shared memory, the same buffer for every version; null without. */
+  readonly shared?: SharedArrayBuffer | null;
   /** NODE_ENV inside the function: `development` in dev, `production` in start. */
   readonly nodeEnv: string;
   /** Something worth telling the user that no request will report (a crash outside a request, a back-off). */
@@ -137,6 +143,8 @@ export class FunctionPool implements CallOwner {
       name: options.name,
       env: options.env,
       controlChannel,
+      type: options.type ?? 'auto',
+      shared: options.shared ?? null,
     };
     const { concurrency } = options.settings;
     // auto starts at 1: the first requests tell whether this function's requests are short.
@@ -251,7 +259,7 @@ export class FunctionPool implements CallOwner {
    * threads. piscina's own close() was seen to kill running tasks when two or more threads were
    * busy, so we drain by our own count first.
    */
-  async close(options: { force?: boolean } = {}): Promise<void> {
+  async close(options: { force?: boolean; graceMs?: number } = {}): Promise<void> {
     this.#closing = true;
     if (this.#backoff !== undefined) clearTimeout(this.#backoff.timer);
     if (options.force) {
@@ -259,7 +267,12 @@ export class FunctionPool implements CallOwner {
       clearImmediate(this.#flush);
     }
     if (!options.force && !this.#isIdle()) {
-      await new Promise<void>((resolve) => this.#idle.push(resolve));
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.#idle.push(resolve);
+        if (options.graceMs !== undefined) timer = setTimeout(resolve, options.graceMs);
+      });
+      clearTimeout(timer);
     }
     this.#control.close();
     await this.#threads.destroy();
@@ -412,6 +425,7 @@ export class FunctionPool implements CallOwner {
   }
 
   #onOutcome(call: Call, outcome: TaskOutcome, pump = true): void {
+    if (!isTaskFailure(outcome) && outcome[Reply.followUp] !== undefined) return this.#onFollowUp(call, outcome);
     if (!this.#release(call)) return;
     if (isTaskFailure(outcome)) {
       // A failure at the deadline is the timeout itself (a cooperative handler's ctx.signal, or
@@ -429,6 +443,44 @@ export class FunctionPool implements CallOwner {
       call.resolve(outcome);
     }
     if (pump) this.#pump();
+  }
+
+  /**
+   * A reply the request goes on after (a streamed body, ctx.waitUntil work): answered now, its
+   * thread slot kept until the thread says done, so the thread is not counted idle and a drain
+   * (reload, shutdown) waits for it. Work that is not a body the client reads (waitUntil only)
+   * gets the function's timeout again, then its thread is stopped.
+   */
+  #onFollowUp(call: Call, reply: TaskReply): void {
+    const threads = call.threads;
+    let overdue: NodeJS.Timeout | undefined;
+    const receiver = new FollowUpReceiver(reply[Reply.followUp]!, reply[Reply.streamed] === true, () => {
+      clearTimeout(overdue);
+      if (this.#release(call)) this.#pump();
+    });
+    if (reply[Reply.streamed] !== true) {
+      overdue = setTimeout(() => {
+        if (!this.#running.has(call) || call.threadId === -1 || threads !== this.#threads) return;
+        this.#options.onIncident?.(
+          `[${this.name}] ctx.waitUntil() work was still running ${formatDuration(this.settings.timeout)} after the response; its thread is stopped`,
+        );
+        this.#threads.stopPlacing(call.threadId, call.envelope[Envelope.id]);
+        this.#threads.kill(call.threadId);
+      }, this.settings.timeout);
+    }
+    if (call.state === ANSWERED) {
+      // Too late (timed out, or the client left): nobody reads the body.
+      void receiver.body?.cancel();
+      return;
+    }
+    call.state = ANSWERED;
+    clearTimeout(call.timer);
+    this.#completed++;
+    call.body = receiver.body;
+    const runMs = reply[Reply.runMs];
+    reply[Reply.queueMs] = Math.max(0, Math.round((performance.now() - call.submittedAt - runMs) * 100) / 100);
+    this.#adaptConcurrency(reply[Reply.cpuMs], runMs);
+    call.resolve(reply);
   }
 
   /** piscina rejected the task: its thread died (exit, uncaught error, out of memory, our kill). */

@@ -4,6 +4,7 @@
  * Imported by the main-thread pool and by the worker-side task handler (bundled into each
  * function), and by nothing else.
  */
+import type { MessagePort } from 'node:worker_threads';
 
 /**
  * Main -> worker: one request, as a flat tuple (cloning an array costs less than an object with
@@ -48,9 +49,30 @@ export type TaskReply = [
    * does not count waiting, so a handler awaiting a slow upstream is not taken for a heavy one.
    */
   cpuMs: number,
+  /**
+   * Present when the request goes on after its reply: a streamed body (`streamed`), or work
+   * passed to ctx.waitUntil(). The request keeps its thread slot until the port says `done`.
+   * Transferred with the reply.
+   */
+  followUp?: MessagePort,
+  /** The body comes as chunks on `followUp` (body is null then). */
+  streamed?: boolean,
 ];
 
-export const Reply = { status: 0, headers: 1, body: 2, runMs: 3, queueMs: 4, cpuMs: 5 } as const;
+export const Reply = { status: 0, headers: 1, body: 2, runMs: 3, queueMs: 4, cpuMs: 5, followUp: 6, streamed: 7 } as const;
+
+/**
+ * Worker -> main on a reply's followUp port: body chunks (transferred), the end of the body or
+ * its failure, and `done` when nothing of the request runs on the thread any more (last).
+ */
+export type FollowUpMessage =
+  | { readonly t: 'chunk'; readonly data: ArrayBuffer }
+  | { readonly t: 'end' }
+  | { readonly t: 'error'; readonly message: string }
+  | { readonly t: 'done' };
+
+/** Main -> worker on a followUp port: send the next chunk (backpressure), or stop (client gone). */
+export type FollowUpControl = { readonly t: 'pull' } | { readonly t: 'cancel' };
 
 /**
  * Worker -> main: the handler threw or returned garbage (`function`), the module failed to load
@@ -80,6 +102,10 @@ export interface FunctionWorkerData {
   readonly env: Readonly<Record<string, string>>;
   /** BroadcastChannel on which the main thread asks a thread to abort one request's signal. */
   readonly controlChannel: string;
+  /** How the module is called (config `type`). */
+  readonly type: 'auto' | 'handler' | 'fetch' | 'lambda';
+  /** The function's shared memory (config `sharedMemory`), the same buffer on every thread; null without. */
+  readonly shared: SharedArrayBuffer | null;
 }
 
 /** Main -> workers on the control channel. Only the thread running `id` reacts. */

@@ -18,6 +18,8 @@ import {
   type TaskReply,
 } from '../pool/protocol.js';
 import type { Context, FunctionEnv } from '../types.js';
+import { FollowUp } from './follow-up.js';
+import { createLambdaInvoker } from './lambda-adapter.js';
 import { createLazyRequest } from './lazy-request.js';
 import { installLightResponse } from './light-response.js';
 import { toReply } from './to-reply.js';
@@ -70,8 +72,9 @@ installLightResponse();
  */
 export function createTaskHandler(mod: Record<string, unknown>, source: string): (task: TaskEnvelope) => unknown {
   const data = workerData as FunctionWorkerData;
-  const invoke = resolveEntry(mod, source);
+  const invoke = resolveEntry(mod, source, data.type, data.name);
   const env: FunctionEnv = Object.freeze({ ...data.env });
+  const shared = data.shared;
   const running = new Map<number, TaskContext>();
 
   const control = new BroadcastChannel(data.controlChannel);
@@ -92,11 +95,18 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
   };
   const fail = (id: number, ctx: TaskContext, error: unknown, start: number) => {
     finish(id, ctx);
+    // No reply carries it: its waitUntil work runs on unheld, its stream is dropped.
+    ctx.replied()?.abandon();
     return describeFailure('function', error, start);
   };
   let busyAtLastAnswer = performance.eventLoopUtilization().active;
   const done = (id: number, ctx: TaskContext, reply: TaskReply) => {
     finish(id, ctx);
+    const followUp = ctx.replied();
+    if (followUp !== undefined) {
+      reply[Reply.followUp] = followUp.remote;
+      followUp.replied();
+    }
     const busy = performance.eventLoopUtilization().active;
     reply[Reply.cpuMs] = busy - busyAtLastAnswer;
     busyAtLastAnswer = busy;
@@ -112,7 +122,7 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
     // would only occupy the thread (forever, for a handler that never yields).
     if (Date.now() >= task[Envelope.deadline]) return EXPIRED;
     const start = performance.now();
-    const ctx = new TaskContext(task, data.name, env);
+    const ctx = new TaskContext(task, data.name, env, shared);
     ctx.startIndex = ++starts;
     if (running.size === 0 && !lowPriority) ctx.busySince = performance.eventLoopUtilization();
     running.set(id, ctx);
@@ -121,13 +131,13 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
       if (!lowPriority && performance.now() - start >= HEAVY_TASK_MS) lowerPriority();
       if (result instanceof Promise || (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function')) {
         return Promise.resolve(result)
-          .then((value) => toReply(value, start))
+          .then((value) => toReply(value, start, ctx.followUp))
           .then(
             (reply) => done(id, ctx, reply),
             (error: unknown) => fail(id, ctx, error, start),
           );
       }
-      const reply = toReply(result, start);
+      const reply = toReply(result, start, ctx.followUp);
       if (reply instanceof Promise) {
         return reply.then(
           (value) => done(id, ctx, value),
@@ -144,22 +154,38 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
 /** A reply with a binary body goes back by transfer: the worker entry hands it to Piscina.move(). */
 function transferable(reply: TaskReply): unknown {
   const body = reply[Reply.body];
+  const port = reply[Reply.followUp];
+  if (port !== undefined) return { [kTransferable]: body instanceof ArrayBuffer ? [body, port] : [port], [kValue]: reply };
   return body instanceof ArrayBuffer ? { [kTransferable]: [body], [kValue]: reply } : reply;
 }
 
-function resolveEntry(mod: Record<string, unknown>, source: string): Invoke {
+/**
+ * What to call, by config `type`: `handler` a default-exported (req, ctx) function, `fetch` a
+ * default-exported { fetch }, `lambda` an exported AWS Lambda `handler`; `auto` the default
+ * export if there is one, else `handler`.
+ */
+function resolveEntry(mod: Record<string, unknown>, source: string, type: FunctionWorkerData['type'], name: string): Invoke {
   const entry = mod.default;
-  if (typeof entry === 'function') {
+  const lambda = mod.handler;
+  const wantsLambda = type === 'lambda' || (type === 'auto' && entry === undefined && typeof lambda === 'function');
+  if (wantsLambda) {
+    if (typeof lambda === 'function') return createLambdaInvoker(lambda as (...args: unknown[]) => unknown, name);
+    const found = lambda === undefined ? 'no `handler` export' : `a \`handler\` export of type ${typeof lambda}`;
+    throw new TypeError(`${source} must export a Lambda handler: export const handler = async (event, context) => ...; found ${found}`);
+  }
+  if (typeof entry === 'function' && type !== 'fetch') {
     return entry as Invoke;
   }
-  if (entry !== null && typeof entry === 'object' && typeof (entry as { fetch?: unknown }).fetch === 'function') {
+  if (entry !== null && typeof entry === 'object' && typeof (entry as { fetch?: unknown }).fetch === 'function' && type !== 'handler') {
     const target = entry as { fetch(req: Request, env: FunctionEnv, ctx: Context): unknown };
     return (req, ctx) => target.fetch(req, ctx.env, ctx);
   }
   const found = entry === undefined ? 'no default export' : `a default export of type ${typeof entry}`;
-  throw new TypeError(
-    `${source} must export default a handler function (req, ctx) => ... or an object with fetch(req, env, ctx); found ${found}`,
-  );
+  const expected =
+    type === 'handler' ? 'a handler function (req, ctx) => ... (type: handler)'
+    : type === 'fetch' ? 'an object with fetch(req, env, ctx) (type: fetch)'
+    : 'a handler function (req, ctx) => ... or an object with fetch(req, env, ctx), or export a Lambda `handler`';
+  throw new TypeError(`${source} must export default ${expected}; found ${found}`);
 }
 
 /** The Context handed to handlers. `signal` is created on first access: most handlers never touch it. */
@@ -168,6 +194,8 @@ class TaskContext implements Context {
   readonly params: Readonly<Record<string, string>>;
   readonly env: FunctionEnv;
   readonly requestId: string;
+  readonly deadline: number;
+  readonly shared: SharedArrayBuffer | null;
   /** Which request this is on the thread (1, 2, ...). */
   startIndex = 0;
   /** Event-loop utilization when the request started, if it had the thread to itself then. */
@@ -176,13 +204,35 @@ class TaskContext implements Context {
   #controller: AbortController | undefined;
   #timer: NodeJS.Timeout | undefined;
   #abortedBy: AbortMessage['reason'] | undefined;
+  #followUp: FollowUp | undefined;
+  #replied = false;
 
-  constructor(task: TaskEnvelope, name: string, env: FunctionEnv) {
+  constructor(task: TaskEnvelope, name: string, env: FunctionEnv, shared: SharedArrayBuffer | null) {
     this.name = name;
     this.params = task[Envelope.params] ?? EMPTY_PARAMS;
     this.env = env;
     this.requestId = String(task[Envelope.id]);
     this.#deadline = task[Envelope.deadline];
+    this.deadline = this.#deadline;
+    this.shared = shared;
+  }
+
+  /** The request's FollowUp, created on first need (a streamed body, a waitUntil). Bound: toReply calls it. */
+  readonly followUp = (): FollowUp => (this.#followUp ??= new FollowUp());
+
+  waitUntil(promise: Promise<unknown>): void {
+    if (typeof (promise as PromiseLike<unknown> | null)?.then !== 'function') {
+      throw new TypeError('ctx.waitUntil() expects a promise');
+    }
+    if (!this.#replied) return this.followUp().track(promise);
+    // After a plain reply there is no slot left to hold: the work still runs, failures are logged.
+    Promise.resolve(promise).catch((error: unknown) => console.error(`a ctx.waitUntil() promise rejected: ${error instanceof Error ? error.stack : String(error)}`));
+  }
+
+  /** The reply is being sent: returns the FollowUp that must travel with it, if any. */
+  replied(): FollowUp | undefined {
+    this.#replied = true;
+    return this.#followUp;
   }
 
   get signal(): AbortSignal {

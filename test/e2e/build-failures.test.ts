@@ -52,7 +52,7 @@ describe('functions that fail to build or load', () => {
     const { fetch } = await startRuntime({ cwd: project.dir });
     const error = await errorOf(await fetch('/bad'));
     expect(error.message).toMatch(
-      /functions\/bad\.ts must export default a handler function \(req, ctx\) => \.\.\. or an object with fetch\(req, env, ctx\); found no default export/,
+      /functions\/bad\.ts must export default a handler function \(req, ctx\) => \.\.\. or an object with fetch\(req, env, ctx\), or export a Lambda `handler`; found no default export/,
     );
   });
 

@@ -51,6 +51,18 @@ describe('demo functions', () => {
     expect(notJson.status).toBe(400);
   });
 
+  it('counts hits over every thread in shared memory, and streams clock ticks as server-sent events', async () => {
+    const { fetch } = await startRuntime({ config: DEMO_CONFIG });
+    const hits = (await Promise.all(Array.from({ length: 20 }, async () => ((await (await fetch('/counter')).json()) as { hits: number }).hits)));
+    expect(hits.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+
+    const clock = await fetch('/clock?ticks=2');
+    expect(clock.headers.get('content-type')).toBe('text/event-stream');
+    const events = (await clock.text()).split('\n\n').filter(Boolean);
+    expect(events.map((event) => event.split('\n')[0])).toEqual(['event: tick', 'event: tick']);
+    expect(JSON.parse(events[1]!.split('data: ')[1]!)).toMatchObject({ i: 2 });
+  });
+
   it('answers HEAD for GET routes with the headers and no body', async () => {
     const { fetch } = await startRuntime({ config: DEMO_CONFIG });
     const head = await fetch('/hello/ada', { method: 'HEAD' });

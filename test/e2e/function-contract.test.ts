@@ -18,6 +18,8 @@ describe('function contract', () => {
       body: 'payload',
     });
     expect(seen.requestId).toMatch(/^\d+$/);
+    // The response names the same request.
+    expect(response.headers.get('x-request-id')).toBe(seen.requestId);
     expect((seen.headers as Record<string, string>)['x-custom']).toBe('v');
     const noOptional = (await (await fetch('/inspect/only')).json()) as { params: Record<string, string> };
     expect(noOptional.params).toEqual({ a: 'only' });

@@ -1,0 +1,110 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { FollowUpControl, FollowUpMessage } from '../pool/protocol.js';
+
+const encoder = new TextEncoder();
+
+/**
+ * The part of a request that goes on after its reply left the thread: a streamed body, and the
+ * promises given to ctx.waitUntil(). Its port travels with the reply; the gateway pulls body
+ * chunks through it (one message per chunk, the bytes transferred), and `done` tells it when
+ * nothing of the request runs here any more, so the thread slot can be given back.
+ */
+export class FollowUp {
+  /** Goes to the gateway with the reply. */
+  readonly remote: MessagePort;
+  readonly #port: MessagePort;
+  /** The reply itself, each waitUntil promise and the body stream. */
+  #pending = 1;
+  #credits = 0;
+  #wake: (() => void) | undefined;
+  #cancelled = false;
+
+  constructor() {
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    this.remote = port2;
+    port1.on('message', (message: FollowUpControl) => {
+      if (message.t === 'pull') this.#credits++;
+      else this.#cancelled = true;
+      this.#wake?.();
+    });
+  }
+
+  /** ctx.waitUntil(promise). */
+  track(promise: PromiseLike<unknown>): void {
+    this.#pending++;
+    Promise.resolve(promise)
+      .catch((error: unknown) => logFailure('a ctx.waitUntil() promise rejected', error))
+      .finally(() => this.#release());
+  }
+
+  /** Sends the body chunk by chunk as the gateway asks for them; stops when the client is gone. */
+  stream(body: AsyncIterable<unknown>): void {
+    this.#pending++;
+    void this.#pump(body).finally(() => this.#release());
+  }
+
+  /** The request failed: no reply carries the port, so nobody will pull or wait. */
+  abandon(): void {
+    this.#cancelled = true;
+    this.#wake?.();
+    this.#port.close();
+    this.remote.close();
+  }
+
+  /** The reply is on its way. */
+  replied(): void {
+    this.#release();
+  }
+
+  async #pump(body: AsyncIterable<unknown>): Promise<void> {
+    const iterator = body[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        while (this.#credits === 0 && !this.#cancelled) await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = undefined;
+        if (this.#cancelled) {
+          // Runs the generator's finally blocks, or the stream's cancel().
+          await iterator.return?.();
+          return;
+        }
+        this.#credits--;
+        const next = await iterator.next();
+        if (next.done) break;
+        const data = chunkBytes(next.value);
+        this.#post({ t: 'chunk', data }, [data]);
+      }
+      this.#post({ t: 'end' });
+    } catch (error) {
+      logFailure('the response stream failed', error);
+      this.#post({ t: 'error', message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  #post(message: FollowUpMessage, transfer?: ArrayBuffer[]): void {
+    this.#port.postMessage(message, transfer);
+  }
+
+  #release(): void {
+    if (--this.#pending > 0) return;
+    this.#post({ t: 'done' });
+    this.#port.close();
+  }
+}
+
+/** A chunk as bytes we own (the handler may keep its buffer): strings encoded, binary copied. */
+function chunkBytes(chunk: unknown): ArrayBuffer {
+  if (typeof chunk === 'string') return encoder.encode(chunk).buffer as ArrayBuffer;
+  if (chunk instanceof ArrayBuffer) return chunk.slice(0);
+  if (ArrayBuffer.isView(chunk)) {
+    const copy = new Uint8Array(chunk.byteLength);
+    copy.set(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    return copy.buffer;
+  }
+  throw new TypeError(`a streamed body must yield strings, Uint8Arrays or ArrayBuffers, got ${chunk === null ? 'null' : typeof chunk}`);
+}
+
+/** On the thread's stderr, which prefixes it with the function's name. */
+function logFailure(what: string, error: unknown): void {
+  console.error(`${what}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}

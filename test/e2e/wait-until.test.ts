@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { createProject } from '../helpers/project.js';
+import { startRuntime } from '../helpers/runtime.js';
+import { waitFor } from '../helpers/wait.js';
+
+/**
+ * `/work/start` answers at once and leaves work running through ctx.waitUntil() until
+ * `/work/finish` is called; `/work/state` reports it. The Workers-style module gets the same.
+ */
+const WORK = `
+import type { FetchModule } from 'fngate';
+let release: (() => void) | undefined;
+const state = { started: 0, finished: 0 };
+export default {
+  fetch(req, env, ctx) {
+    const path = new URL(req.url).pathname;
+    if (path === '/work/start') {
+      state.started++;
+      ctx.waitUntil(new Promise<void>((resolve) => (release = resolve)).then(() => { state.finished++; }));
+      return new Response('started: ' + env.LABEL);
+    }
+    if (path === '/work/finish') { release?.(); return new Response('released'); }
+    return Response.json(state);
+  },
+} satisfies FetchModule<{ LABEL: string }>;
+`;
+
+describe('ctx.waitUntil', () => {
+  it('sends the response at once, keeps the work running after it, and holds the thread slot until it ends', async () => {
+    const project = await createProject({
+      'config.yaml': 'functions:\n  work:\n    routes: GET /work/*\n    maxThreads: 1\n    concurrency: 4\n    env: { LABEL: fetch-style }\n',
+      'functions/work.ts': WORK,
+    });
+    const server = await startRuntime({ config: project.path('config.yaml'), mode: 'dev' });
+    expect(await (await server.fetch('/work/start')).text()).toBe('started: fetch-style');
+    expect(await (await server.fetch('/work/state')).json()).toEqual({ started: 1, finished: 0 });
+    // Still counted as running on its thread: not idle, and a drain would wait for it.
+    expect(server.runtime.functions().find((fn) => fn.name === 'work')!.running).toBe(1);
+
+    await server.fetch('/work/finish');
+    await waitFor(async () => ((await (await server.fetch('/work/state')).json()) as { finished: number }).finished === 1, {
+      what: 'the background work to finish',
+    });
+    await waitFor(() => server.runtime.functions().find((fn) => fn.name === 'work')!.running === 0, { what: 'the slot to be released' });
+  });
+
+  it('lets shutdown wait for background work before the pool is destroyed', async () => {
+    const project = await createProject({
+      'config.yaml': 'functions:\n  slow:\n    routes: GET /slow\n',
+      'functions/slow.ts': `
+import { appendFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Handler } from 'fngate';
+const slow: Handler = (req, ctx) => {
+  ctx.waitUntil(sleep(300).then(() => appendFileSync(new URL('../done.txt', import.meta.url), 'done')));
+  return 'ok';
+};
+export default slow;
+`,
+    });
+    const server = await startRuntime({ config: project.path('config.yaml'), mode: 'dev' });
+    expect(await (await server.fetch('/slow')).text()).toBe('ok');
+    await server.runtime.close();
+    const { readFile } = await import('node:fs/promises');
+    expect(await readFile(project.path('done.txt'), 'utf8')).toBe('done');
+  });
+});
