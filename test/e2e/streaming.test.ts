@@ -103,6 +103,39 @@ describe('streaming responses', () => {
     expect((await server.fetch('/other')).status).toBe(200);
   });
 
+  it('applies backpressure: a client that stops reading stops the producer, instead of filling memory', async () => {
+    const project = await createProject({
+      'config.yaml': 'functions:\n  flood:\n    routes: GET /flood/*\n    maxThreads: 1\n    concurrency: 4\n',
+      'functions/flood.ts': `
+const state = { produced: 0 };
+async function* flood() {
+  const chunk = new Uint8Array(64 * 1024);
+  for (;;) { state.produced++; yield chunk; }
+}
+export default (req: Request) => (new URL(req.url).pathname.endsWith('/state') ? state : flood());
+`,
+    });
+    const server = await startRuntime({ config: project.path('config.yaml'), mode: 'dev' });
+    const controller = new AbortController();
+    const response = await fetch(`${server.url}/flood/stream`, { signal: controller.signal });
+    await response.body!.getReader().read(); // one chunk, then never read again
+    const produced = async () => ((await (await server.fetch('/flood/state')).json()) as { produced: number }).produced;
+    // Poll until production stops (socket buffers full, no more pulls).
+    let last = -1;
+    const settled = await waitFor(
+      async () => {
+        const now = await produced();
+        const stable = now === last;
+        last = now;
+        return stable ? now : undefined;
+      },
+      { what: 'the producer to stop', intervalMs: 250 },
+    );
+    // An unbounded producer would have made thousands of 64 KiB chunks by now.
+    expect(settled).toBeLessThan(400);
+    controller.abort();
+  });
+
   it('serves server-sent events from a Response whose body is a ReadableStream', async () => {
     const server = await streamingProject();
     const { status, headers, chunks } = await chunksOf(`${server.url}/sse`);
