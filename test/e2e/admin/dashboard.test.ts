@@ -31,7 +31,7 @@ describe.skipIf(!hasChromium)('the /_fngate/ dashboard in a real browser', () =>
     const light = page.locator('[data-function="light"]');
     const busy = page.locator('[data-function="busy"]');
     await light.waitFor();
-    expect(await page.locator('[data-function]').evaluateAll((cards) => cards.map((c) => (c as HTMLElement).dataset.function))).toEqual(['light', 'busy']);
+    expect(await page.locator('[data-function]').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-function')))).toEqual(['light', 'busy']);
     expect(await light.locator('[data-field="state"]').textContent()).toBe('serving');
     expect(await light.locator('[data-field="completed"]').textContent()).toBe('0');
     expect(await page.locator('#live-text').textContent()).toBe('live');
@@ -43,18 +43,19 @@ describe.skipIf(!hasChromium)('the /_fngate/ dashboard in a real browser', () =>
       while (loading) await Promise.all([server.fetch('/busy'), server.fetch('/busy')]);
     })();
     try {
+      // Page-side expressions (strings: this project compiles without the DOM library).
       await page.waitForFunction(
-        () => Number(document.querySelector('[data-function="light"] [data-field="completed"]')?.textContent?.replace(/\D/g, '')) >= 60,
+        `Number(document.querySelector('[data-function="light"] [data-field="completed"]')?.textContent?.replace(/\\D/g, '')) >= 60`,
         undefined,
         { timeout: 20_000 },
       );
       await page.waitForFunction(
-        () => {
+        `(() => {
           const card = document.querySelector('[data-function="busy"]');
           const utilization = parseInt(card?.querySelector('[data-field="utilization"]')?.textContent ?? '0', 10);
           const rps = Number(card?.querySelector('[data-field="rps"]')?.textContent ?? '0');
           return utilization > 0 && rps > 0 && card?.querySelector('.slot.busy') !== null;
-        },
+        })()`,
         undefined,
         { timeout: 20_000 },
       );
