@@ -5,6 +5,7 @@
  * - Tools and tests: `createRuntime()` starts the gateway programmatically.
  */
 export type { Context, FetchModule, FunctionEnv, Handler, HandlerResult } from './types.js';
+export type { LambdaContext, LambdaHandler, LambdaHttpEvent, LambdaHttpResult, LambdaResult } from './lambda-types.js';
 export { createRuntime, type FunctionState, type Runtime, type RuntimeOptions } from './create-runtime.js';
 export { loadConfig, parseConfig, type LoadConfigOptions } from './config/load-config.js';
 export { ConfigError, formatProblem, type ConfigProblem } from './config/config-error.js';

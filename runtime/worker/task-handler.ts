@@ -166,8 +166,10 @@ function transferable(reply: TaskReply): unknown {
  */
 function resolveEntry(mod: Record<string, unknown>, source: string, type: FunctionWorkerData['type'], name: string): Invoke {
   const entry = mod.default;
-  const lambda = mod.handler;
-  const wantsLambda = type === 'lambda' || (type === 'auto' && entry === undefined && typeof lambda === 'function');
+  // A CommonJS module's `exports.handler` arrives on its default export (module.exports).
+  const lambda = mod.handler ?? (entry !== null && typeof entry === 'object' ? (entry as { handler?: unknown }).handler : undefined);
+  const defaultCallable = typeof entry === 'function' || (entry !== null && typeof entry === 'object' && typeof (entry as { fetch?: unknown }).fetch === 'function');
+  const wantsLambda = type === 'lambda' || (type === 'auto' && !defaultCallable && typeof lambda === 'function');
   if (wantsLambda) {
     if (typeof lambda === 'function') return createLambdaInvoker(lambda as (...args: unknown[]) => unknown, name);
     const found = lambda === undefined ? 'no `handler` export' : `a \`handler\` export of type ${typeof lambda}`;
