@@ -1,0 +1,86 @@
+import { readdir, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { createProject, type TempProject } from '../helpers/project.js';
+
+async function project(): Promise<TempProject> {
+  return createProject({
+    'config.yaml': `functions:
+  hello:
+    routes: [GET /hello, GET /hello/:name]
+  echo:
+    routes: POST /echo
+  missing:
+    routes: GET /missing
+  throws:
+    routes: GET /throws
+  users:
+    routes: GET /users/:id
+`,
+    'functions/hello.ts': 'export default (req: Request, ctx: { params: Record<string, string> }) => `hello ${ctx.params.name ?? "world"}`;\n',
+    'functions/echo.ts':
+      'export default async (req: Request) => ({ type: req.headers.get("content-type"), custom: req.headers.get("x-custom"), body: await req.json() });\n',
+    'functions/missing.ts': 'export default () => new Response("no such thing", { status: 404 });\n',
+    'functions/throws.ts': 'export default () => {\n  throw new Error("invoke failure");\n};\n',
+    'functions/users.ts': 'export default (req: Request, ctx: { params: Record<string, string> }) => ({ id: ctx.params.id });\n',
+  });
+}
+
+describe('fngate invoke', () => {
+  it('runs a function once without a server: body on stdout, status and headers on stderr, exit 0', async () => {
+    const dir = await project();
+    const cli = runCli(['invoke', 'hello'], { cwd: dir.dir });
+    expect(await cli.exited).toBe(0);
+    expect(cli.stdout()).toBe('hello world');
+    expect(cli.stderr()).toMatch(/^HTTP 200 OK\ncontent-type: text\/plain; charset=utf-8\n/);
+    expect(cli.stdout() + cli.stderr()).not.toContain('fngate ready');
+    // Nothing left behind in the project.
+    expect((await readdir(dir.path('.fngate'))).filter((name) => name.startsWith('run-'))).toEqual([]);
+  });
+
+  it('fills route parameters from --path', async () => {
+    const dir = await project();
+    const cli = runCli(['invoke', 'hello', '--path', '/hello/J%C3%BCrgen'], { cwd: dir.dir });
+    expect(await cli.exited).toBe(0);
+    expect(cli.stdout()).toBe('hello Jürgen');
+  });
+
+  it('sends --data as a JSON body (inline or from a file) with headers from -H', async () => {
+    const dir = await project();
+    const inline = runCli(['invoke', 'echo', '--data', '{"a":1}', '-H', 'x-custom: yes'], { cwd: dir.dir });
+    expect(await inline.exited).toBe(0);
+    expect(JSON.parse(inline.stdout())).toEqual({ type: 'application/json', custom: 'yes', body: { a: 1 } });
+    await writeFile(dir.path('body.json'), '[1,2,3]');
+    const fromFile = runCli(['invoke', 'echo', '--data', '@body.json'], { cwd: dir.dir });
+    expect(await fromFile.exited).toBe(0);
+    expect(JSON.parse(fromFile.stdout())).toMatchObject({ body: [1, 2, 3] });
+  });
+
+  it('exits 1 for a 4xx response, still printing its body', async () => {
+    const dir = await project();
+    const cli = runCli(['invoke', 'missing'], { cwd: dir.dir });
+    expect(await cli.exited).toBe(1);
+    expect(cli.stdout()).toBe('no such thing');
+    expect(cli.stderr()).toMatch(/^HTTP 404 Not Found/);
+  });
+
+  it('exits 1 with the code and the source-mapped stack when the handler throws', async () => {
+    const dir = await project();
+    const cli = runCli(['invoke', 'throws'], { cwd: dir.dir });
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr()).toContain('HTTP 500 FNGATE_FUNCTION_ERROR');
+    expect(cli.stderr()).toContain('invoke failure');
+    expect(cli.stderr()).toMatch(/functions\/throws\.ts:2/);
+  });
+
+  it('exits 1 for an unknown function, listing the known ones, and 2 for a route with parameters but no --path', async () => {
+    const dir = await project();
+    const unknown = runCli(['invoke', 'nope'], { cwd: dir.dir });
+    expect(await unknown.exited).toBe(1);
+    expect(unknown.stderr()).toContain('no function "nope"');
+    expect(unknown.stderr()).toContain('there are: hello, echo, missing, throws, users');
+    const noPath = runCli(['invoke', 'users'], { cwd: dir.dir });
+    expect(await noPath.exited).toBe(2);
+    expect(noPath.stderr()).toContain('the route "GET /users/:id" has parameters: pass the request path with --path');
+  });
+});
