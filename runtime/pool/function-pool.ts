@@ -231,7 +231,10 @@ export class FunctionPool implements CallOwner {
         const message = `the module did not finish loading within ${formatDuration(timeoutMs)}`;
         return { failure: 'load', name: 'Error', message, stack: undefined, runMs: 0 };
       }
-      return isTaskFailure(outcome) ? outcome : null;
+      if (isTaskFailure(outcome)) return outcome;
+      // minThreads 0: the module loads fine; its first request starts a thread, as configured.
+      if (this.settings.minThreads === 0) this.#threads.stopIdleThreads();
+      return null;
     } catch (error) {
       // The thread died while loading: process.exit() or an uncaught error at top level.
       const { name, message, stack } = error as Error;

@@ -174,6 +174,13 @@ export class ThreadPool {
     this.#stopped.delete(threadId);
   }
 
+  /** Terminates every thread without a request (piscina starts new ones only up to minThreads). */
+  stopIdleThreads(): void {
+    for (const thread of this.#piscina.threads) {
+      if (!this.#load.has(thread.threadId)) void thread.terminate();
+    }
+  }
+
   /** Terminates a thread on which placing was stopped; piscina replaces it. */
   kill(threadId: number): void {
     const thread = this.#piscina.threads.find((t) => t.threadId === threadId);

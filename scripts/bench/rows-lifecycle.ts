@@ -41,7 +41,7 @@ export async function coldStartRow(profile: Profile): Promise<Row> {
   const cachedMs = Math.round(median(cached));
   return {
     id: 'B6',
-    what: `cold start: spawn fngate start (demo, 6 functions) -> first 200, median of ${cached.length}`,
+    what: `cold start: spawn fngate start (the demo config.yaml) -> first 200, median of ${cached.length}`,
     fngate: `restart: **${cachedMs} ms**; empty build cache: ${emptyMs} ms`,
     compared: 'wrangler dev 779 ms, serverless-offline 1.2 s (figures from the issue, not this run)',
     target: '<= 400 ms',

@@ -53,7 +53,7 @@ describe('GET /_fngate/status', () => {
     const busy = await waitFor(
       async () => {
         const status = await statusOf(server, 'limited');
-        return status.running === 1 && status.queue.length === 1 ? status : undefined;
+        return status.running === 1 && status.queue.length === 1 && status.threads.busy === 1 ? status : undefined;
       },
       { what: 'one running and one queued request' },
     );
