@@ -20,7 +20,7 @@ export interface StatusReport {
   readonly functions: readonly FunctionStatus[];
 }
 
-/** Latency percentiles over the recent window (about the last 10 to 20 s); null without samples. */
+/** Latency percentiles over the last 20 s (at most the last 8,192 requests); null without samples. */
 export interface Percentiles {
   readonly p50: number;
   readonly p99: number;

@@ -140,7 +140,7 @@ export class Monitor {
           requests: {
             completed: stats.completed,
             failed: Object.fromEntries(stats.failures),
-            byStatus: Object.fromEntries([...stats.byStatus].map(([status, count]) => [String(status), count])),
+            byStatus: stats.byStatus(),
             perSecond: stats.perSecond(),
           },
           latency: { queue: stats.queuePercentiles(), run: stats.runPercentiles() },
