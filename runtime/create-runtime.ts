@@ -132,11 +132,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const admin = adminOf(served);
     if (admin === false) return null;
     monitor.enableAdmin();
-    const metrics = monitor.metrics!;
     return {
       token: admin.token,
       status: () => monitor.status(),
-      metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
+      metrics: () => monitor.renderMetrics(),
     };
   };
   const gatewayFor = (served: ResolvedConfig) =>

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { Reply, type TaskReply } from '../pool/protocol.js';
 import type { DeployResult, FunctionRegistry } from '../registry.js';
 import { FunctionStats } from './function-stats.js';
-import { PrometheusMetrics, type FunctionSeries, type PoolGauges } from './prometheus.js';
+import type { FunctionSeries, PoolGauges, PrometheusMetrics } from './prometheus.js';
 import { RequestLog } from './request-log.js';
 
 /** What the gateway reports for each request of one function; bound once per route table. */
@@ -41,6 +41,8 @@ export class Monitor {
   readonly #utilization = new Map<string, number>();
   readonly #log: RequestLog | undefined;
   #metrics: PrometheusMetrics | undefined;
+  /** prom-client is loaded only once the admin endpoints are on: `fngate start` never pays for it. */
+  #loading: Promise<PrometheusMetrics> | undefined;
   #sampler: NodeJS.Timeout | undefined;
 
   constructor(options: MonitorOptions) {
@@ -53,15 +55,21 @@ export class Monitor {
    * and utilization sampling. Counters for status are always kept: they cost a few nanoseconds.
    */
   enableAdmin(): void {
-    if (this.#metrics !== undefined) return;
-    this.#metrics = new PrometheusMetrics(() => this.#gauges());
+    if (this.#loading !== undefined) return;
+    this.#loading = import('./prometheus.js').then(({ PrometheusMetrics }) => {
+      this.#metrics = new PrometheusMetrics(() => this.#gauges());
+      return this.#metrics;
+    });
     this.#sampler = setInterval(() => this.#sample(), SAMPLE_MS);
     this.#sampler.unref();
     this.#sample();
   }
 
-  get metrics(): PrometheusMetrics | undefined {
-    return this.#metrics;
+  /** The Prometheus exposition; the admin endpoints must be on. */
+  async renderMetrics(): Promise<{ contentType: string; body: string }> {
+    if (this.#loading === undefined) throw new Error('the admin endpoints are off');
+    const metrics = await this.#loading;
+    return { contentType: metrics.contentType, body: await metrics.render() };
   }
 
   stats(fn: string): FunctionStats {
@@ -75,20 +83,22 @@ export class Monitor {
 
   recorder(fn: string): RequestRecorder {
     const stats = this.stats(fn);
-    const series = this.#seriesOf(fn);
     const log = this.#log;
+    // Bound on first use once prom-client has loaded (it loads when the admin endpoints turn on).
+    let series = this.#seriesOf(fn);
+    const seriesNow = () => (series ??= this.#seriesOf(fn));
     return {
       answered(method, target, reply) {
         const status = reply[Reply.status];
         const queueMs = reply[Reply.queueMs];
         const runMs = reply[Reply.runMs];
         stats.answered(status, queueMs, runMs);
-        series?.answered(status, queueMs, runMs);
+        (series ?? seriesNow())?.answered(status, queueMs, runMs);
         log?.answered(method, target, fn, status, queueMs, runMs);
       },
       failed(method, target, error, totalMs) {
         stats.failed(error.code, error.status, error.message);
-        series?.failed(error.code, error.status);
+        (series ?? seriesNow())?.failed(error.code, error.status);
         log?.failed(method, target, fn, error.status, error.code, totalMs);
       },
     };

@@ -22,6 +22,8 @@ export interface CallOwner {
 export interface Placement {
   threadId: number;
   readonly size: number;
+  /** Must run on `threadId` (a hold task); counts no load. */
+  readonly pinned?: boolean;
 }
 
 /** One request's journey through a function's pool. A call sent on its own is its own placement. */

@@ -461,6 +461,7 @@ export class FunctionPool implements CallOwner {
       clearTimeout(overdue);
       if (this.#release(call)) this.#pump();
     });
+    if (call.threadId !== -1 && threads === this.#threads) this.#threads.hold(call.threadId, call.envelope[Envelope.id]);
     if (reply[Reply.streamed] !== true) {
       overdue = setTimeout(() => {
         if (!this.#running.has(call) || call.threadId === -1 || threads !== this.#threads) return;

@@ -32,6 +32,15 @@ export const Envelope = { id: 0, method: 1, url: 2, headers: 3, body: 4, params:
 export const PROBE_ID = 0;
 
 /**
+ * A hold task has the negated id of a request that goes on after its reply (a streamed body,
+ * waitUntil work). It runs on that request's thread and ends when the request's follow-up does,
+ * so piscina counts the thread as busy meanwhile and never stops it as idle.
+ */
+export function holdEnvelope(requestId: number): TaskEnvelope {
+  return [-requestId, 'HOLD', '', [], null, null, Number.MAX_SAFE_INTEGER];
+}
+
+/**
  * Worker -> main: a response, also a flat tuple. `body` is transferred when it is an ArrayBuffer.
  * The worker sends queueMs as 0; the pool fills in how long the request waited for a thread.
  */

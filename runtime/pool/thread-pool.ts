@@ -3,7 +3,7 @@ import { Piscina } from 'piscina';
 import { WORKER_ENTRY } from '../paths.js';
 import type { Placement } from './call.js';
 import type { PoolSettings } from './function-pool.js';
-import { Envelope, type FunctionWorkerData, type TaskEnvelope, type TaskOutcome } from './protocol.js';
+import { Envelope, holdEnvelope, type FunctionWorkerData, type TaskEnvelope, type TaskOutcome } from './protocol.js';
 
 /**
  * `concurrency: auto`. Requests that cost little CPU gain most from handing a thread several at
@@ -91,6 +91,10 @@ export class ThreadPool {
         // carries), skipping threads being stopped: the busiest one for tiny requests, else the
         // least busy. Records the placement, so a timeout can stop exactly that thread.
         const placement = (task as unknown as Record<symbol, Placement | null>)[kPlacement];
+        if (placement?.pinned) {
+          // A hold task: on its request's thread; if that thread is gone, anywhere (it ends at once).
+          return workers.find((worker) => worker.id === placement.threadId) ?? workers.find((worker) => !worker.terminating && !worker.destroyed) ?? null;
+        }
         const size = placement?.size ?? 1;
         const pack = perThread.pack;
         let candidate = null;
@@ -155,6 +159,18 @@ export class ThreadPool {
     return (bodies.length === 0 ? this.#piscina.run(task) : this.#piscina.run(task, { transferList: bodies })) as Promise<
       TaskOutcome | TaskOutcome[]
     >;
+  }
+
+  /**
+   * Keeps the thread busy in piscina's eyes while request `requestId` goes on after its reply:
+   * piscina stops threads it sees idle after idleTimeout, which would cut a long stream.
+   */
+  hold(threadId: number, requestId: number): void {
+    if (this.#retired) return;
+    const placement: Placement = { threadId, size: 0, pinned: true };
+    const task = holdEnvelope(requestId);
+    (task as unknown as Record<symbol, Placement>)[kPlacement] = placement;
+    this.#piscina.run(task).catch(() => {}); // the thread died: nothing left to hold
   }
 
   /** A request placed on this thread left it (answered, failed, or the thread died). */

@@ -13,6 +13,9 @@ export class FollowUp {
   /** Goes to the gateway with the reply. */
   readonly remote: MessagePort;
   readonly #port: MessagePort;
+  /** Resolves when nothing of the request runs here any more. */
+  readonly finished: Promise<void>;
+  #finish!: () => void;
   /** The reply itself, each waitUntil promise and the body stream. */
   #pending = 1;
   #credits = 0;
@@ -20,6 +23,7 @@ export class FollowUp {
   #cancelled = false;
 
   constructor() {
+    this.finished = new Promise<void>((resolve) => (this.#finish = resolve));
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.remote = port2;
@@ -50,6 +54,7 @@ export class FollowUp {
     this.#wake?.();
     this.#port.close();
     this.remote.close();
+    this.#finish();
   }
 
   /** The reply is on its way. */
@@ -89,6 +94,7 @@ export class FollowUp {
     if (--this.#pending > 0) return;
     this.#post({ t: 'done' });
     this.#port.close();
+    this.#finish();
   }
 }
 

@@ -1,80 +1,120 @@
 import { resourceLimits, threadId } from 'node:worker_threads';
-import type { LambdaContext, LambdaHttpEvent, LambdaHttpResult } from '../lambda-types.js';
+import type { LambdaCallback, LambdaContext, LambdaHttpEvent, LambdaHttpResult } from '../lambda-types.js';
+import { Envelope, type TaskEnvelope } from '../pool/protocol.js';
 import type { Context } from '../types.js';
 
-type Callback = (error?: unknown, result?: unknown) => void;
-type AnyHandler = (event: LambdaHttpEvent, context: LambdaContext, callback?: Callback) => unknown;
+type AnyHandler = (event: LambdaHttpEvent, context: LambdaContext, callback?: LambdaCallback) => unknown;
 
-/** Bodies of these types reach the handler as text; everything else as base64. */
-const TEXT_TYPE = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded|graphql)|[^;]*\+(json|xml))/i;
+/**
+ * Bodies of these content types reach the handler as text; any other body (or one without a
+ * content type) as base64 with `isBase64Encoded: true`.
+ */
+const TEXT_TYPE = /^\s*(text\/|application\/(json|xml|javascript|x-www-form-urlencoded|graphql)\b|[^;]*\+(json|xml)\b)/i;
 /** Statuses that cannot carry a body. */
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+const NULL_BODY = new Set([204, 205, 304]);
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** What API Gateway sends for a result with `statusCode` and a body but no Content-Type. */
+const DEFAULT_TYPE = 'text/plain; charset=utf-8';
+/** What API Gateway assumes for a result without `statusCode`. */
+const JSON_TYPE = 'application/json';
+/** The local stand-in for an AWS account, in the event and in the function's ARN. */
+const ACCOUNT = '000000000000';
+/** The function's heap limit (config `memoryLimit`, default 512mb), as the pool set it for this thread. */
+const MEMORY_MB = String(resourceLimits.maxOldGenerationSizeMb ?? 512);
+const decoder = new TextDecoder();
 
 /**
  * Calls an AWS Lambda handler `(event, context)` (or the legacy `(event, context, callback)`)
  * with an API Gateway HTTP API event, payload format 2.0, built from the Request, and maps its
- * result back to a Response by the same rules API Gateway applies.
+ * result back to a Response by the rules API Gateway applies. A thrown error or a rejection
+ * propagates unchanged (the runtime answers 500 FNGATE_FUNCTION_ERROR).
  */
 export function createLambdaInvoker(handler: (...args: unknown[]) => unknown, functionName: string): (req: Request, ctx: Context) => Promise<Response> {
   const lambda = handler as AnyHandler;
+  const callbackStyle = lambda.length >= 3;
   return async (req, ctx) => {
     const event = await toEvent(req, ctx);
     const context = toContext(ctx, functionName);
-    const result =
-      lambda.length >= 3
-        ? await new Promise<unknown>((resolve, reject) => {
-            const returned = lambda(event, context, (error, value) => (error ? reject(error) : resolve(value)));
-            if (returned !== undefined && typeof (returned as PromiseLike<unknown>).then === 'function') (returned as Promise<unknown>).then(resolve, reject);
-          })
-        : await lambda(event, context);
+    const result = callbackStyle ? await withCallback(lambda, event, context) : await lambda(event, context, ignoredCallback);
     return toResponse(result);
   };
 }
 
-async function toEvent(req: Request, ctx: Context): Promise<LambdaHttpEvent> {
-  const url = new URL(req.url);
-  const headers: Record<string, string> = {};
-  let cookies: string[] | undefined;
-  for (const [name, value] of req.headers) {
-    if (name === 'cookie') cookies = value.split(/;\s*/).filter(Boolean);
-    else headers[name] = value;
-  }
-  const query: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) query[key] = key in query ? `${query[key]},${value}` : value;
+/** Handed to a handler declared with fewer than three parameters: its return value is the result. */
+const ignoredCallback: LambdaCallback = () => {};
 
-  let body: string | undefined;
-  let isBase64Encoded = false;
-  if (req.body !== null) {
-    const bytes = new Uint8Array(await req.arrayBuffer());
-    if (bytes.byteLength > 0) {
-      isBase64Encoded = !TEXT_TYPE.test(req.headers.get('content-type') ?? '');
-      body = isBase64Encoded ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : new TextDecoder().decode(bytes);
+/** `(event, context, callback)`: settles with whichever comes first, the callback or a returned promise. */
+function withCallback(lambda: AnyHandler, event: LambdaHttpEvent, context: LambdaContext): Promise<unknown> {
+  return new Promise<unknown>((resolve, reject) => {
+    const returned = lambda(event, context, (error, value) => (error !== undefined && error !== null ? reject(error) : resolve(value)));
+    if (returned !== null && typeof returned === 'object' && typeof (returned as PromiseLike<unknown>).then === 'function') {
+      (returned as PromiseLike<unknown>).then(resolve, reject);
+    }
+    // A synchronous return value is ignored, as Lambda does for callback-style handlers.
+  });
+}
+
+async function toEvent(req: Request, ctx: Context): Promise<LambdaHttpEvent> {
+  const { rawPath, rawQueryString } = splitUrl(req.url);
+
+  // AWS: "Duplicate headers are combined with commas" ("value1,value2"); "All cookie headers in
+  // the request are combined ... and added to the cookies field".
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  const raw = rawHeadersOf(req);
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    if (name === 'cookie') {
+      for (const cookie of value.split(';')) {
+        const trimmed = cookie.trim();
+        if (trimmed !== '') cookies.push(trimmed);
+      }
+    } else {
+      headers[name] = Object.hasOwn(headers, name) ? `${headers[name]},${value}` : value;
     }
   }
 
+  const query: Record<string, string> = {};
+  if (rawQueryString !== '') {
+    for (const [key, value] of new URLSearchParams(rawQueryString)) {
+      query[key] = Object.hasOwn(query, key) ? `${query[key]},${value}` : value;
+    }
+  }
+
+  // arrayBuffer() hands over the transferred body without building a full Request; empty for GET.
+  const bytes = new Uint8Array(await req.arrayBuffer());
+  let body: string | undefined;
+  let isBase64Encoded = false;
+  if (bytes.byteLength > 0) {
+    isBase64Encoded = !TEXT_TYPE.test(headers['content-type'] ?? '');
+    body = isBase64Encoded ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : decoder.decode(bytes);
+  }
+
   const now = new Date();
-  const host = req.headers.get('host') ?? url.host;
-  const event: LambdaHttpEvent = {
+  const domainName = headers.host ?? new URL(req.url).host;
+  const params = ctx.params;
+  const hasParams = Object.keys(params).length > 0;
+  return {
     version: '2.0',
     routeKey: '$default',
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
-    ...(cookies !== undefined && { cookies }),
+    rawPath,
+    rawQueryString,
+    ...(cookies.length > 0 && { cookies }),
     headers,
-    ...(url.search.length > 1 && { queryStringParameters: query }),
-    ...(Object.keys(ctx.params).length > 0 && { pathParameters: { ...ctx.params } }),
+    ...(rawQueryString !== '' && { queryStringParameters: query }),
+    ...(hasParams && { pathParameters: { ...params } }),
     requestContext: {
-      accountId: 'anonymous',
+      accountId: ACCOUNT,
       apiId: 'fngate',
-      domainName: host,
-      domainPrefix: host.split('.')[0]!.split(':')[0]!,
+      domainName,
+      domainPrefix: domainPrefixOf(domainName),
       http: {
         method: req.method,
-        path: url.pathname,
+        path: rawPath,
         protocol: 'HTTP/1.1',
-        sourceIp: req.headers.get('x-forwarded-for')?.split(',')[0]!.trim() ?? '127.0.0.1',
-        userAgent: req.headers.get('user-agent') ?? '',
+        sourceIp: '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
       },
       requestId: ctx.requestId,
       routeKey: '$default',
@@ -85,15 +125,49 @@ async function toEvent(req: Request, ctx: Context): Promise<LambdaHttpEvent> {
     ...(body !== undefined && { body }),
     isBase64Encoded,
   };
-  return event;
+}
+
+/** The path and query exactly as in the URL (no decoding, no re-encoding), without `?` and fragment. */
+function splitUrl(url: string): { rawPath: string; rawQueryString: string } {
+  const scheme = url.indexOf('://');
+  const pathStart = scheme === -1 ? 0 : url.indexOf('/', scheme + 3);
+  let rest = pathStart === -1 ? '/' : url.slice(pathStart);
+  const hash = rest.indexOf('#');
+  if (hash !== -1) rest = rest.slice(0, hash);
+  const question = rest.indexOf('?');
+  return question === -1 ? { rawPath: rest, rawQueryString: '' } : { rawPath: rest.slice(0, question), rawQueryString: rest.slice(question + 1) };
+}
+
+/**
+ * The request's headers as received, `[name, value, ...]` with repeats kept: the Fetch `Headers`
+ * of a Request has already joined repeats with `, `, where API Gateway joins them with `,`. The
+ * worker's Request (lazy-request.ts) carries the task envelope under a private symbol; any other
+ * Request falls back to its Headers.
+ */
+let envelopeKey: symbol | undefined;
+function rawHeadersOf(req: Request): readonly string[] {
+  envelopeKey ??= Object.getOwnPropertySymbols(req).find((key) => key.description === 'fngate.envelope');
+  const envelope = envelopeKey === undefined ? undefined : (req as unknown as Record<symbol, TaskEnvelope | undefined>)[envelopeKey];
+  const raw = Array.isArray(envelope) ? envelope[Envelope.headers] : undefined;
+  if (Array.isArray(raw)) return raw;
+  const flat: string[] = [];
+  for (const [name, value] of req.headers) flat.push(name, value);
+  return flat;
+}
+
+/** `abc.execute-api.example.com` -> `abc`; a bare host name or an IP address stays whole. */
+function domainPrefixOf(domainName: string): string {
+  const host = domainName.startsWith('[') ? domainName.slice(0, domainName.indexOf(']') + 1) : domainName.split(':')[0]!;
+  if (host.startsWith('[') || /^[\d.]+$/.test(host)) return host;
+  return host.split('.')[0]!;
 }
 
 function toContext(ctx: Context, functionName: string): LambdaContext {
   return {
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: String(resourceLimits.maxOldGenerationSizeMb ?? ''),
+    invokedFunctionArn: `arn:aws:lambda:local:${ACCOUNT}:function:${functionName}`,
+    memoryLimitInMB: MEMORY_MB,
     awsRequestId: ctx.requestId,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: `fngate/[$LATEST]/thread-${threadId}`,
@@ -103,33 +177,53 @@ function toContext(ctx: Context, functionName: string): LambdaContext {
 }
 
 /**
- * API Gateway's rules for payload 2.0: an object with `statusCode` is the response (headers,
- * cookies, body, isBase64Encoded); any other value is a 200 `application/json` response whose
- * body is the value itself when it is a string, else its JSON.
+ * API Gateway's rules for payload 2.0. A result with `statusCode` is the response: status,
+ * `headers`, one Set-Cookie per `cookies` entry, `body` (base64-decoded when `isBase64Encoded`);
+ * `multiValueHeaders` does not exist in 2.0 and is ignored. Any other value is "valid JSON
+ * [that] doesn't return a statusCode": 200, `application/json`, and the body is the function's
+ * response (a string as is, anything else as its JSON; `undefined` is JSON `null`, as Lambda
+ * serializes it).
  */
 function toResponse(result: unknown): Response {
-  if (result !== null && typeof result === 'object' && 'statusCode' in result) {
-    const structured = result as LambdaHttpResult;
-    const status = Number(structured.statusCode);
-    if (!Number.isInteger(status) || status < 200 || status > 599) {
-      throw new TypeError(`the Lambda handler returned statusCode ${String(structured.statusCode)}; expected an HTTP status from 200 to 599`);
-    }
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(structured.headers ?? {})) headers.set(name, String(value));
-    for (const cookie of structured.cookies ?? []) headers.append('set-cookie', cookie);
-    const raw = structured.body;
-    let body: string | Uint8Array | null = null;
-    if (raw !== undefined && raw !== null && raw !== '' && !NULL_BODY.has(status)) {
-      if (typeof raw !== 'string') throw new TypeError(`the Lambda handler returned a body of type ${typeof raw}; expected a string (JSON.stringify objects)`);
-      body = structured.isBase64Encoded ? new Uint8Array(Buffer.from(raw, 'base64')) : raw;
-    }
-    return new Response(body, { status, headers });
+  if (result !== null && typeof result === 'object' && !Array.isArray(result) && (result as { statusCode?: unknown }).statusCode !== undefined) {
+    return structuredResponse(result as LambdaHttpResult);
   }
-  const text = typeof result === 'string' ? result : (JSON.stringify(result) ?? 'null');
-  return new Response(text, { status: 200, headers: { 'content-type': 'application/json' } });
+  let text: string | undefined;
+  if (typeof result === 'string') text = result;
+  else {
+    try {
+      text = JSON.stringify(result);
+    } catch (error) {
+      throw new TypeError(`the Lambda handler returned a value that cannot be serialized to JSON: ${(error as Error).message}`);
+    }
+  }
+  return new Response(text ?? 'null', { status: 200, headers: { 'content-type': JSON_TYPE } });
 }
 
-/** Common Log Format time, as API Gateway writes requestContext.time. */
+function structuredResponse(result: LambdaHttpResult): Response {
+  const status = Number(result.statusCode);
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
+    throw new TypeError(`the Lambda handler returned statusCode ${JSON.stringify(result.statusCode)}; expected an HTTP status from 200 to 599`);
+  }
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(result.headers ?? {})) {
+    if (value !== undefined && value !== null) headers.set(name, String(value));
+  }
+  const cookies: unknown = result.cookies ?? [];
+  if (!Array.isArray(cookies)) throw new TypeError(`the Lambda handler returned cookies of type ${typeof cookies}; expected an array of strings`);
+  for (const cookie of cookies) headers.append('set-cookie', String(cookie));
+
+  const raw: unknown = result.body;
+  let body: string | Uint8Array | null = null;
+  if (raw !== undefined && raw !== null && raw !== '' && !NULL_BODY.has(status)) {
+    if (typeof raw !== 'string') throw new TypeError(`the Lambda handler returned a body of type ${typeof raw}; expected a string (JSON.stringify objects)`);
+    body = result.isBase64Encoded === true ? new Uint8Array(Buffer.from(raw, 'base64')) : raw;
+    if (!headers.has('content-type')) headers.set('content-type', DEFAULT_TYPE);
+  }
+  return new Response(body, { status, headers });
+}
+
+/** Common Log Format time, as API Gateway writes requestContext.time: `25/Nov/2026:04:50:00 +0000`. */
 function clf(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;

@@ -76,6 +76,8 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
   const env: FunctionEnv = Object.freeze({ ...data.env });
   const shared = data.shared;
   const running = new Map<number, TaskContext>();
+  /** Requests that go on after their reply, by id, for their hold tasks. */
+  const followUps = new Map<number, FollowUp>();
 
   const control = new BroadcastChannel(data.controlChannel);
   control.onmessage = (event) => {
@@ -105,6 +107,8 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
     const followUp = ctx.replied();
     if (followUp !== undefined) {
       reply[Reply.followUp] = followUp.remote;
+      followUps.set(id, followUp);
+      void followUp.finished.then(() => followUps.delete(id));
       followUp.replied();
     }
     const busy = performance.eventLoopUtilization().active;
@@ -118,6 +122,7 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
   return function runTask(task: TaskEnvelope): unknown {
     const id = task[Envelope.id];
     if (id === PROBE_ID) return PROBE_REPLY;
+    if (id < 0) return followUps.get(-id)?.finished.then(() => null) ?? null;
     // A task that reached a thread after its deadline was already answered with 504: running it
     // would only occupy the thread (forever, for a handler that never yields).
     if (Date.now() >= task[Envelope.deadline]) return EXPIRED;

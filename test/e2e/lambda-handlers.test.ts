@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createProject } from '../helpers/project.js';
 import { errorOf, startRuntime, type StartedRuntime } from '../helpers/runtime.js';
@@ -57,6 +58,24 @@ export const handler: LambdaHandler = async (event, context) => ({
   setTimeout(() => callback(null, { statusCode: 200, body: 'called back ' + event.requestContext.http.method }), 5);
 };
 `,
+  // Callback style with an async function: the callback answers before the promise settles.
+  'functions/callback-first.mjs': `export const handler = async (event, context, callback) => {
+  callback(null, { statusCode: 202, body: 'from the callback' });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return { statusCode: 200, body: 'from the promise' };
+};
+`,
+  'functions/callback-error.js': `exports.handler = (event, context, callback) => {
+  callback(new Error('callback failure'));
+};
+`,
+  // Returns nothing: Lambda serializes undefined as null.
+  'functions/nothing-returned.mjs': `export const handler = async (event) => {
+  console.log('received', event.rawPath);
+};
+`,
+  'functions/no-content.mjs': `export const handler = async () => ({ statusCode: 204 });
+`,
   'functions/both.mjs': `export default () => 'default export';
 export const handler = async () => ({ statusCode: 200, body: 'lambda handler' });
 `,
@@ -80,6 +99,11 @@ functions:
   both: { file: functions/both.mjs, routes: GET /both, type: lambda }
   throws: { file: functions/throws.mjs, routes: GET /throws }
   nothing: { file: functions/nothing.mjs, routes: GET /nothing, type: lambda }
+  nothing-auto: { file: functions/nothing.mjs, routes: GET /nothing-auto }
+  callback-first: { file: functions/callback-first.mjs, routes: GET /callback-first }
+  callback-error: { file: functions/callback-error.js, routes: GET /callback-error }
+  nothing-returned: { file: functions/nothing-returned.mjs, routes: GET /nothing-returned }
+  no-content: { file: functions/no-content.mjs, routes: DELETE /no-content }
 `;
 
 async function lambdaProject(): Promise<StartedRuntime> {
@@ -92,40 +116,80 @@ interface Seen {
   context: { functionName: string; awsRequestId: string; remaining: number; memoryLimitInMB: string };
 }
 
+/** A GET through node:http, which sends each value of an array-valued header as its own header line (fetch() would join them). */
+function rawGet(url: string, headers: Record<string, string | string[]>): Promise<Seen> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve(JSON.parse(text) as Seen));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('AWS Lambda handlers (API Gateway HTTP API, payload 2.0)', () => {
-  it('maps structured, plain-object and string results as API Gateway does', async () => {
+  it('maps structured, plain-object, string and empty results as API Gateway does', async () => {
     const server = await lambdaProject();
+    // statusCode given: no application/json default; a body without a content type is text/plain.
     const hello = await server.fetch('/hello');
     expect(hello.status).toBe(200);
+    expect(hello.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(await hello.text()).toBe('"Hello from Lambda!"');
 
+    // No statusCode: 200, application/json, the value's JSON.
     const plain = await server.fetch('/plain');
+    expect(plain.status).toBe(200);
     expect(plain.headers.get('content-type')).toBe('application/json');
     expect(await plain.json()).toEqual({ message: 'Hello from Lambda!', path: '/plain' });
 
+    // A string: 200, application/json, the string itself (not JSON-quoted).
     const text = await server.fetch('/text');
+    expect(text.status).toBe(200);
     expect(text.headers.get('content-type')).toBe('application/json');
     expect(await text.text()).toBe('Hello from Lambda!');
+
+    // Nothing returned: Lambda's payload is null.
+    const nothing = await server.fetch('/nothing-returned');
+    expect([nothing.status, nothing.headers.get('content-type'), await nothing.text()]).toEqual([200, 'application/json', 'null']);
+
+    const noContent = await server.fetch('/no-content', { method: 'DELETE' });
+    expect([noContent.status, noContent.headers.get('content-type'), await noContent.text()]).toEqual([204, null, '']);
   });
 
   it('builds the v2 event: raw path and query, lower-case headers, cookies, path parameters, request context', async () => {
     const server = await lambdaProject();
-    const response = await server.fetch('/items/a%20b?tag=x&tag=y&q=1', {
+    const response = await server.fetch('/items/a%20b?tag=x&tag=y&q=1&sp=a%20b', {
       headers: { 'X-Custom': 'v', cookie: 'a=1; b=2', 'user-agent': 'test-agent' },
     });
+    expect(response.status).toBe(200);
     const { event, context } = (await response.json()) as Seen;
     expect(event).toMatchObject({
       version: '2.0',
       routeKey: '$default',
       rawPath: '/items/a%20b',
-      rawQueryString: 'tag=x&tag=y&q=1',
+      rawQueryString: 'tag=x&tag=y&q=1&sp=a%20b',
       cookies: ['a=1', 'b=2'],
-      queryStringParameters: { tag: 'x,y', q: '1' },
+      queryStringParameters: { tag: 'x,y', q: '1', sp: 'a b' },
       pathParameters: { id: 'a b' },
       isBase64Encoded: false,
-      requestContext: { http: { method: 'GET', path: '/items/a%20b', protocol: 'HTTP/1.1', userAgent: 'test-agent' }, stage: '$default' },
+      requestContext: {
+        accountId: '000000000000',
+        apiId: 'fngate',
+        domainName: new URL(server.url).host,
+        domainPrefix: new URL(server.url).hostname,
+        http: { method: 'GET', path: '/items/a%20b', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test-agent' },
+        routeKey: '$default',
+        stage: '$default',
+      },
     });
+    const requestContext = event.requestContext as unknown as { time: string; timeEpoch: number };
+    expect(requestContext.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
+    expect(Math.abs(requestContext.timeEpoch - Date.now())).toBeLessThan(10_000);
     expect(event.headers['x-custom']).toBe('v');
+    expect(Object.keys(event.headers).every((name) => name === name.toLowerCase())).toBe(true);
     expect(event.headers.cookie).toBeUndefined();
     expect(event.body).toBeUndefined();
     expect(event.requestContext.requestId).toBe(response.headers.get('x-request-id'));
@@ -134,6 +198,21 @@ describe('AWS Lambda handlers (API Gateway HTTP API, payload 2.0)', () => {
     expect(context.remaining).toBeGreaterThan(0);
     expect(context.remaining).toBeLessThanOrEqual(5000);
     expect(context.memoryLimitInMB).toBe('512');
+
+    // Without query, cookies or route parameters those fields are absent.
+    const bare = (await (await server.fetch('/inspect')).json()) as Seen;
+    expect(bare.event.rawQueryString).toBe('');
+    expect(bare.event).not.toHaveProperty('queryStringParameters');
+    expect(bare.event).not.toHaveProperty('cookies');
+    expect(bare.event).not.toHaveProperty('pathParameters');
+  });
+
+  it('joins repeated headers with "," and collects every Cookie header', async () => {
+    const server = await lambdaProject();
+    const seen = await rawGet(`${server.url}/inspect`, { 'X-Multi': ['one', 'two, three'], Cookie: ['a=1; b=2', 'c=3'] });
+    expect(seen.event.headers['x-multi']).toBe('one,two, three');
+    expect(seen.event.cookies).toEqual(['a=1', 'b=2', 'c=3']);
+    expect(seen.event.headers.cookie).toBeUndefined();
   });
 
   it('passes a JSON body as text and a binary body as base64', async () => {
@@ -154,6 +233,7 @@ describe('AWS Lambda handlers (API Gateway HTTP API, payload 2.0)', () => {
   it('sends a base64 result as the exact bytes', async () => {
     const server = await lambdaProject();
     const image = await server.fetch('/image');
+    expect(image.status).toBe(200);
     expect(image.headers.get('content-type')).toBe('image/png');
     expect([...new Uint8Array(await image.arrayBuffer())]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff]);
   });
@@ -170,6 +250,12 @@ describe('AWS Lambda handlers (API Gateway HTTP API, payload 2.0)', () => {
   it('supports the callback style, and type: lambda picks `handler` over a default export', async () => {
     const server = await lambdaProject();
     expect(await (await server.fetch('/callback')).text()).toBe('called back GET');
+    // Whichever comes first: here the callback.
+    const first = await server.fetch('/callback-first');
+    expect([first.status, await first.text()]).toEqual([202, 'from the callback']);
+    const failed = await server.fetch('/callback-error');
+    expect(failed.status).toBe(500);
+    expect(await errorOf(failed)).toMatchObject({ code: 'FNGATE_FUNCTION_ERROR', message: expect.stringContaining('callback failure') as unknown });
     expect(await (await server.fetch('/both')).text()).toBe('lambda handler');
   });
 
@@ -183,7 +269,18 @@ describe('AWS Lambda handlers (API Gateway HTTP API, payload 2.0)', () => {
 
     const missing = await server.fetch('/nothing');
     expect(missing.status).toBe(503);
-    expect((await errorOf(missing)).message).toContain('must export a Lambda handler: export const handler = async (event, context) => ...; found no `handler` export');
+    const unavailable = await errorOf(missing);
+    expect(unavailable.code).toBe('FNGATE_UNAVAILABLE');
+    expect(unavailable.message).toContain('must export a Lambda handler: export const handler = async (event, context) => ...; found no `handler` export');
+
+    // type: auto, neither a default nor a handler export.
+    const missingAuto = await server.fetch('/nothing-auto');
+    expect(missingAuto.status).toBe(503);
+    const unavailableAuto = await errorOf(missingAuto);
+    expect(unavailableAuto.code).toBe('FNGATE_UNAVAILABLE');
+    expect(unavailableAuto.message).toContain('or export a Lambda `handler`; found no default export');
+
+    // The other functions are unaffected.
     expect((await server.fetch('/text')).status).toBe(200);
   });
 });

@@ -103,6 +103,17 @@ describe('streaming responses', () => {
     expect((await server.fetch('/other')).status).toBe(200);
   });
 
+  it('keeps a streaming thread alive past idleTimeout: piscina sees it busy until the stream ends', async () => {
+    const project = await createProject({
+      // minThreads 0: piscina stops a thread it sees idle for idleTimeout (200 ms); the stream lasts 400 ms or more.
+      'config.yaml': 'functions:\n  gen:\n    routes: GET /gen/*\n    minThreads: 0\n    idleTimeout: 200ms\n',
+      'functions/gen.ts': GENERATOR,
+    });
+    const server = await startRuntime({ config: project.path('config.yaml'), mode: 'dev' });
+    const { chunks } = await chunksOf(`${server.url}/gen/stream`);
+    expect(chunks.map((c) => (JSON.parse(c.text) as { i: number }).i)).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('applies backpressure: a client that stops reading stops the producer, instead of filling memory', async () => {
     const project = await createProject({
       'config.yaml': 'functions:\n  flood:\n    routes: GET /flood/*\n    maxThreads: 1\n    concurrency: 4\n',
