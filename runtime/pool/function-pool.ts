@@ -233,7 +233,7 @@ export class FunctionPool implements CallOwner {
       }
       if (isTaskFailure(outcome)) return outcome;
       // minThreads 0: the module loads fine; its first request starts a thread, as configured.
-      if (this.settings.minThreads === 0) this.#threads.stopIdleThreads();
+      if (this.settings.minThreads === 0) await this.#threads.stopIdleThreads();
       return null;
     } catch (error) {
       // The thread died while loading: process.exit() or an uncaught error at top level.

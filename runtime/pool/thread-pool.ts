@@ -190,11 +190,20 @@ export class ThreadPool {
     this.#stopped.delete(threadId);
   }
 
-  /** Terminates every thread without a request (piscina starts new ones only up to minThreads). */
-  stopIdleThreads(): void {
+  /**
+   * Terminates every thread without a request (piscina starts new ones only up to minThreads)
+   * and resolves once they are gone. Only for a pool nobody sends requests to yet: a task piscina
+   * queued while its only thread exits would wait for a thread nobody starts.
+   */
+  async stopIdleThreads(): Promise<void> {
+    const exits: Promise<number>[] = [];
     for (const thread of this.#piscina.threads) {
-      if (!this.#load.has(thread.threadId)) void thread.terminate();
+      const id = thread.threadId;
+      if (this.#load.has(id)) continue;
+      this.#stopped.set(id, -1);
+      exits.push(thread.terminate().finally(() => this.#stopped.delete(id)));
     }
+    await Promise.allSettled(exits);
   }
 
   /** Terminates a thread on which placing was stopped; piscina replaces it. */

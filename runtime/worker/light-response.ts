@@ -48,6 +48,15 @@ export class LightResponse extends Base {
     return value instanceof PlatformResponse;
   }
 
+  /** As the platform's Response.json(), keeping the JSON text (sent as is, not streamed). */
+  static json(data: unknown, init?: Init): Response {
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError('Response.json: the data is not JSON serializable');
+    const headers = new Headers(init?.headers);
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    return new LightResponse(text, { ...init, headers }) as unknown as Response;
+  }
+
   constructor(body?: Body, init?: Init) {
     if (!isSource(body)) {
       super(body, init);

@@ -71,7 +71,7 @@ export const handler: LambdaHandler = async (event, context) => ({
 `,
   // Returns nothing: Lambda serializes undefined as null.
   'functions/nothing-returned.mjs': `export const handler = async (event) => {
-  console.log('received', event.rawPath);
+  event.seen = true;
 };
 `,
   'functions/no-content.mjs': `export const handler = async () => ({ statusCode: 204 });
