@@ -1,6 +1,6 @@
 import { resourceLimits, threadId } from 'node:worker_threads';
 import type { LambdaCallback, LambdaContext, LambdaHttpEvent, LambdaHttpResult } from '../lambda-types.js';
-import { Envelope, type TaskEnvelope } from '../pool/protocol.js';
+import { rawHeadersOf } from './lazy-request.js';
 import type { Context } from '../types.js';
 
 type AnyHandler = (event: LambdaHttpEvent, context: LambdaContext, callback?: LambdaCallback) => unknown;
@@ -136,23 +136,6 @@ function splitUrl(url: string): { rawPath: string; rawQueryString: string } {
   if (hash !== -1) rest = rest.slice(0, hash);
   const question = rest.indexOf('?');
   return question === -1 ? { rawPath: rest, rawQueryString: '' } : { rawPath: rest.slice(0, question), rawQueryString: rest.slice(question + 1) };
-}
-
-/**
- * The request's headers as received, `[name, value, ...]` with repeats kept: the Fetch `Headers`
- * of a Request has already joined repeats with `, `, where API Gateway joins them with `,`. The
- * worker's Request (lazy-request.ts) carries the task envelope under a private symbol; any other
- * Request falls back to its Headers.
- */
-let envelopeKey: symbol | undefined;
-function rawHeadersOf(req: Request): readonly string[] {
-  envelopeKey ??= Object.getOwnPropertySymbols(req).find((key) => key.description === 'fngate.envelope');
-  const envelope = envelopeKey === undefined ? undefined : (req as unknown as Record<symbol, TaskEnvelope | undefined>)[envelopeKey];
-  const raw = Array.isArray(envelope) ? envelope[Envelope.headers] : undefined;
-  if (Array.isArray(raw)) return raw;
-  const flat: string[] = [];
-  for (const [name, value] of req.headers) flat.push(name, value);
-  return flat;
 }
 
 /** `abc.execute-api.example.com` -> `abc`; a bare host name or an IP address stays whole. */

@@ -81,6 +81,18 @@ const decoder = new TextDecoder();
 /** Request bodies handed to handlers: fngate made them, so one returned as the response moves back without a copy. */
 const requestBuffers = new WeakSet<ArrayBuffer>();
 
+/**
+ * The request's headers exactly as received, `[name, value, ...]` with repeats kept (the Fetch
+ * `Headers` joins repeats with `, `); for a Request fngate did not build, from its Headers.
+ */
+export function rawHeadersOf(req: Request): readonly string[] {
+  const envelope = (req as Partial<LazyRequest>)[kEnvelope];
+  if (envelope !== undefined) return envelope[Envelope.headers];
+  const flat: string[] = [];
+  for (const [name, value] of req.headers) flat.push(name, value);
+  return flat;
+}
+
 export function isRequestBuffer(buffer: ArrayBufferLike): boolean {
   return buffer instanceof ArrayBuffer && requestBuffers.has(buffer);
 }
