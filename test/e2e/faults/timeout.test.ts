@@ -14,7 +14,7 @@ describe('fault: timeout', () => {
     expect(response.status).toBe(504);
     const error = await errorOf(response);
     expect(error).toMatchObject({ code: 'FNGATE_TIMEOUT', function: 'timeout' });
-    expect(error.message).toBe('timeout did not answer within its timeout (300 ms)');
+    expect(error.message).toBe('timeout did not answer within its timeout (1 s)');
     const after = await server.fetch('/timeout?mode=ok');
     expect(after.status).toBe(200);
     // It stopped when its signal aborted, so its thread was not terminated.
@@ -40,7 +40,7 @@ describe('fault: timeout', () => {
     const server = await startRuntime({ config });
     const [first, second] = await Promise.all([server.fetch('/timeout?mode=spin'), server.fetch('/timeout?mode=ok')]);
     expect([first.status, second.status]).toEqual([504, 504]);
-    expect((await errorOf(second)).message).toMatch(/waited 300 ms in the queue without getting a thread/);
+    expect((await errorOf(second)).message).toMatch(/waited 1 s in the queue without getting a thread/);
     expect((await server.fetch('/timeout?mode=ok')).status).toBe(200);
     await expectHealthy(server);
   });
