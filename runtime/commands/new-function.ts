@@ -1,25 +1,29 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
-import { isMap, isPair, isScalar, parseDocument, type YAMLMap } from 'yaml';
+import { Document, isMap, isScalar, isSeq, parseDocument, type Pair } from 'yaml';
 import { ConfigError } from '../config/config-error.js';
-import { parseConfig } from '../config/load-config.js';
-import { claimedMethods, parseRoute, routeShape } from '../config/routes.js';
+import { loadConfig, parseConfig } from '../config/load-config.js';
+import type { ResolvedConfig } from '../config/resolve-config.js';
+import { claimedMethods, parseRoute, routeShape, type ResolvedRoute } from '../config/routes.js';
+import { configSchema } from '../config/schema.js';
 
 const USAGE = `Usage: fngate new NAME [--route "METHOD /path"]... [--config FILE]
 
-Creates functions/NAME.ts from a template and adds NAME to config.yaml, keeping the file's
-comments and formatting. Refuses to overwrite an existing file or function.
+Creates functions/NAME.ts (next to config.yaml) from a template and adds NAME to config.yaml,
+keeping the file's comments and formatting. Changes nothing when NAME or functions/NAME.ts
+already exists or a route is invalid or taken. A running fngate dev serves the new function
+at once (hot reload).
 
 Options:
-  --route R       A route for the function (repeatable)   (default: "GET /NAME")
-  --config FILE   (default: ./config.yaml)
-  -h, --help      Show this help`;
+  --route R       A route like "GET /items/:id" (repeatable)   (default: "GET /NAME")
+  --config FILE   Config file                                   (default: ./config.yaml)
+  -h, --help      Show this help
 
-const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+Example: fngate new thumbnail --route "POST /thumbnail" --route "GET /thumbnail/:id"`;
 
-/** `fngate new NAME`: a new function file and its config entry. */
+/** `fngate new NAME`: writes functions/NAME.ts and adds NAME to config.yaml, or changes nothing. */
 export async function run(argv: readonly string[]): Promise<void> {
   let parsed;
   try {
@@ -33,127 +37,155 @@ export async function run(argv: readonly string[]): Promise<void> {
       },
     });
   } catch (error) {
-    return usage((error as Error).message);
+    return fail(`${(error as Error).message}\n\n${USAGE}`);
   }
   const { values, positionals } = parsed;
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
-  if (positionals.length !== 1) return usage(positionals.length === 0 ? 'which name? fngate new NAME' : `unexpected argument "${positionals[1]}"`);
+  if (positionals.length !== 1) {
+    return fail(`${positionals.length === 0 ? 'which name? fngate new NAME' : `unexpected argument "${positionals[1]}"`}\n\n${USAGE}`);
+  }
   const name = positionals[0]!;
-  if (!NAME.test(name)) return fail(`invalid function name "${name}": a letter, then letters, digits, "-" or "_"`);
+  // The very check config.yaml's function names go through.
+  const nameCheck = configSchema.shape.functions.keyType.safeParse(name);
+  if (!nameCheck.success) return fail(`invalid function name "${name}": ${nameCheck.error.issues[0]?.message}`);
 
   const configFile = resolve(values.config ?? 'config.yaml');
   let text: string;
   try {
     text = await readFile(configFile, 'utf8');
-  } catch {
-    return fail(`${relative(process.cwd(), configFile) || configFile} not found; run fngate new in a project directory or pass --config`);
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    return fail(missing ? `${shown(configFile)} not found; run fngate new in a project directory or pass --config FILE` : (error as Error).message);
   }
-  let current;
+  let current: ResolvedConfig;
   try {
     current = parseConfig(text, configFile);
   } catch (error) {
-    if (error instanceof ConfigError) return fail(`fix config.yaml first:\n${error.message}`);
+    if (error instanceof ConfigError) return fail(`${shown(configFile)} must be valid before adding to it; ${error.message}`);
     throw error;
   }
-  if (name in current.functions) return fail(`a function "${name}" already exists in ${relative(process.cwd(), configFile)}`);
-
-  const routes = values.route ?? [`GET /${name}`];
-  const claimed = new Map<string, string>();
-  for (const fn of Object.values(current.functions)) {
-    for (const route of fn.routes) for (const method of claimedMethods(route.method)) claimed.set(`${method} ${routeShape(route.path)}`, `${fn.name} (${route.source})`);
-  }
-  for (const source of routes) {
-    const route = parseRoute(source);
-    if ('error' in route) return fail(`invalid route ${JSON.stringify(source)}: ${route.error}`);
-    for (const method of claimedMethods(route.method)) {
-      const owner = claimed.get(`${method} ${routeShape(route.path)}`);
-      if (owner !== undefined) return fail(`route "${route.source}" is already claimed by ${owner}`);
-    }
-  }
-
-  const root = dirname(configFile);
-  const file = join(root, 'functions', `${name}.ts`);
-  const shownFile = relative(root, file);
-  if (existsSync(file)) return fail(`${shownFile} already exists; not overwriting it`);
-
-  const updated = withFunction(text, name, shownFile, routes);
+  if (Object.hasOwn(current.functions, name)) return fail(`a function "${name}" already exists in ${shown(configFile)}`);
+  const routes = checkRoutes(values.route ?? [`GET /${name}`], current);
+  if (typeof routes === 'string') return fail(routes);
+  const file = join(current.root, 'functions', `${name}.ts`);
+  if (existsSync(file)) return fail(`${shown(file)} already exists; not overwriting it`);
+  const updated = withFunction(text, name, `functions/${name}.ts`, routes);
   if (typeof updated !== 'string') return fail(updated.error);
-  // The new config must be valid with the new file in place; otherwise nothing is written.
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, template(name, routes), { flag: 'wx' });
+
+  let config: ResolvedConfig;
+  let wroteFile = false;
+  let wroteConfig = false;
   try {
-    parseConfig(updated, configFile);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, template(routes), { flag: 'wx' });
+    wroteFile = true;
+    parseConfig(updated, configFile); // so config.yaml is never left invalid, not even for a moment
+    await replaceFile(configFile, updated);
+    wroteConfig = true;
+    config = loadConfig(configFile); // the file as fngate dev and start will read it
   } catch (error) {
-    const { rm } = await import('node:fs/promises');
-    await rm(file, { force: true });
-    return fail(`could not add ${name}: ${(error as Error).message}`);
+    if (wroteConfig) await replaceFile(configFile, text);
+    if (wroteFile) await rm(file, { force: true });
+    const reason = error instanceof ConfigError ? error.message : (error as Error).message;
+    return fail(`could not add ${name}, nothing was changed: ${reason}`);
   }
-  const temp = `${configFile}.${process.pid}.tmp`;
-  await writeFile(temp, updated);
-  await rename(temp, configFile);
   process.stdout.write(
-    `created ${shownFile}, added ${name} to ${relative(process.cwd(), configFile) || configFile} (${routes.join(', ')})\n` +
-      `fngate dev picks it up live; or try: fngate invoke ${name}${/[:*]/.test(routes[0]!) ? ' --path /...' : ''}\n`,
+    `created ${shown(file)}, added ${name} to ${shown(configFile)} (${routes.map((r) => r.source).join(', ')})\n` +
+      howToCall(name, routes, config),
   );
 }
 
+/** The routes, parsed, or why they cannot be added: malformed, or claimed by a function or by each other. */
+function checkRoutes(sources: readonly string[], config: ResolvedConfig): ResolvedRoute[] | string {
+  const claimed = new Map<string, string>();
+  for (const fn of Object.values(config.functions)) {
+    for (const route of fn.routes) {
+      for (const method of claimedMethods(route.method)) claimed.set(`${method} ${routeShape(route.path)}`, `function "${fn.name}" (${route.source})`);
+    }
+  }
+  const routes: ResolvedRoute[] = [];
+  for (const source of sources) {
+    const route = parseRoute(source);
+    if ('error' in route) return `invalid route ${JSON.stringify(source)}: ${route.error}`;
+    const keys = claimedMethods(route.method).map((method) => `${method} ${routeShape(route.path)}`);
+    const owner = keys.map((key) => claimed.get(key)).find((found) => found !== undefined);
+    if (owner !== undefined) return `route "${route.source}" is already claimed by ${owner}`;
+    for (const key of keys) claimed.set(key, `another --route (${route.source})`);
+    routes.push(route);
+  }
+  return routes;
+}
+
 /**
- * config.yaml with the new function appended to `functions`, as text: the entry is inserted
- * after the last function with the same indentation, so every other byte (comments, aligned
- * columns, blank lines) stays as the user wrote it. yaml's Document API finds the place and
- * checks the result: the new document must equal the old one plus exactly this function.
+ * config.yaml with the entry for `name` inserted as text after the last function, at the same
+ * indentation: re-printing the whole document would re-align every trailing comment. The Document
+ * API finds the place, renders the entry (quoting whatever YAML needs quoted) and checks the
+ * result: it must read as the old config plus exactly this function.
  */
-function withFunction(text: string, name: string, file: string, routes: readonly string[]): string | { error: string } {
+function withFunction(text: string, name: string, file: string, routes: readonly ResolvedRoute[]): string | { error: string } {
+  const layout = { error: `cannot find where to add "${name}" in config.yaml's functions (block style expected); add it by hand` };
   const doc = parseDocument(text);
   const functions = doc.get('functions', true);
-  if (!isMap(functions) || functions.items.length === 0 || functions.flow) {
-    return { error: 'config.yaml must have a block-style `functions:` map with at least one function to add to' };
-  }
-  const map = functions as YAMLMap;
-  const first = map.items[0]!;
-  const last = map.items[map.items.length - 1]!;
-  if (!isPair(first) || !isScalar(first.key) || first.key.range == null) return { error: 'cannot read the layout of `functions:`' };
-  const lineStart = text.lastIndexOf('\n', first.key.range[0] - 1) + 1;
-  const indent = text.slice(lineStart, first.key.range[0]);
-  const lastEnd = (last.value as { range?: [number, number, number] } | null)?.range?.[2] ?? map.range?.[2];
-  if (lastEnd === undefined || !/^ *$/.test(indent)) return { error: 'cannot read the layout of `functions:`' };
+  if (!isMap(functions) || functions.flow) return layout;
+  const items = functions.items as Pair[];
+  const first = items[0];
+  const last = items.at(-1);
+  const keyAt = (pair: Pair | undefined) => (isScalar(pair?.key) ? pair.key.range?.[0] : undefined);
+  const endOf = (pair: Pair | undefined) => (pair?.value as { range?: [number, number, number] } | null | undefined)?.range?.[2];
+  const firstKey = keyAt(first);
+  const lastEnd = endOf(last);
+  if (firstKey === undefined || lastEnd === undefined) return layout;
 
-  const inner = `${indent}  `;
-  const routeText = routes.length === 1 ? routes[0]! : `[${routes.join(', ')}]`;
-  const entry = `\n${indent}${name}:\n${inner}file: ${file}\n${inner}routes: ${routeText}\n`;
-  // After the last function's value and the rest of its line (a trailing comment).
+  const column = (offset: number) => offset - (text.lastIndexOf('\n', offset - 1) + 1);
+  const indent = column(firstKey);
+  // The file's own indentation step, read from the first function's keys (file:, routes:).
+  const inner = isMap(first?.value) && !first.value.flow ? keyAt(first.value.items[0] as Pair) : undefined;
+  const step = inner !== undefined && column(inner) > indent ? column(inner) - indent : 2;
+  // A blank line before the new entry when the last two functions are separated by one.
+  const previousEnd = endOf(items.at(-2));
+  const lastKey = keyAt(last);
+  const blank = previousEnd !== undefined && lastKey !== undefined && /\n[ \t]*\r?\n/.test(text.slice(previousEnd - 1, lastKey));
+
+  const entry = new Document({ [name]: { file, routes: routes.length === 1 ? routes[0]!.source : routes.map((r) => r.source) } });
+  const list = entry.getIn([name, 'routes'], true);
+  if (isSeq(list)) list.flow = true;
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const lines = entry.toString({ indent: step, lineWidth: 0, flowCollectionPadding: false }).trimEnd().split('\n');
+  const block = `${blank ? eol : ''}${lines.map((line) => ' '.repeat(indent) + line).join(eol)}${eol}`;
+
+  // After the rest of the last function's last line (it may end in a comment).
   const lineEnd = text.indexOf('\n', Math.max(lastEnd - 1, 0));
   const at = lineEnd === -1 ? text.length : lineEnd + 1;
   const before = text.slice(0, at);
-  const updated = `${before.endsWith('\n') ? before : `${before}\n`}${entry}${text.slice(at)}`;
+  const updated = `${before}${before.endsWith('\n') ? '' : eol}${block}${text.slice(at)}`;
 
   const expected = doc.toJS() as { functions: Record<string, unknown> };
-  expected.functions[name] = { file, routes: routes.length === 1 ? routes[0] : routes };
-  if (!isDeepStrictEqual(parseDocument(updated).toJS(), expected)) {
-    return { error: 'could not add the function without changing the rest of config.yaml; add it by hand' };
+  expected.functions[name] = entry.toJS()[name];
+  const check = parseDocument(updated);
+  if (check.errors.length > 0 || !isDeepStrictEqual(check.toJS(), expected)) {
+    return { error: `cannot add "${name}" without changing the rest of config.yaml; add it by hand` };
   }
   return updated;
 }
 
-function template(name: string, routes: readonly string[]): string {
+function template(routes: readonly ResolvedRoute[]): string {
   return `import type { Handler } from 'fngate';
 
-/**
- * ${routes.join(', ')}
- *
- * Runs on ${name}'s own worker threads, never on the gateway's. Return a string, an object
- * (sent as JSON), a Uint8Array, a Response, or null for 204. ctx.params holds route parameters,
- * ctx.env the env declared for ${name} in config.yaml, ctx.signal aborts on timeout or when the
- * client leaves.
- */
+// ${routes.map((r) => r.source).join(', ')} (routes and settings live in config.yaml)
+//
+// Runs on this function's own worker threads, never on the gateway's, so it may compute for as
+// long as its \`timeout\` allows without slowing other functions down. What it returns becomes
+// the response: a string (text/plain), an object or array (JSON), a Uint8Array (bytes), a
+// Response (sent as is) or null (204). ctx.env holds the env declared for it in config.yaml;
+// ctx.signal aborts when the request times out or the client leaves.
 const handler: Handler = (req, ctx) => {
   const url = new URL(req.url);
   return {
-    function: ctx.name,
+    function: ctx.name, // its name in config.yaml
     method: req.method,
     path: url.pathname,
-    params: ctx.params,
-    query: Object.fromEntries(url.searchParams),
+    params: ctx.params, // route parameters: /items/:id -> { id }
+    query: Object.fromEntries(url.searchParams), // ?q=1 -> { q: '1' }
   };
 };
 
@@ -161,12 +193,38 @@ export default handler;
 `;
 }
 
-function usage(message: string): void {
-  process.stderr.write(`fngate new: ${message}\n\n${USAGE}\n`);
-  process.exitCode = 2;
+/** Two lines on calling the new function: once with fngate invoke, and over HTTP in fngate dev. */
+function howToCall(name: string, routes: readonly ResolvedRoute[], config: ResolvedConfig): string {
+  const route = routes.find((r) => !/[:*]/.test(r.path)) ?? routes[0]!;
+  // `/items/:id{[0-9]+}` -> `/items/<id>`, `/files/*` -> `/files/<any>`: placeholders to fill in.
+  const path = route.path.replace(/:([A-Za-z_]\w*)(\{[^{}]*\})?\??/g, '<$1>').replace(/\*/g, '<any>');
+  const arg = (value: string) => (/^[\w/.:@%+=,-]+$/.test(value) ? value : `'${value}'`);
+  const method = route.method === 'GET' || route.method === 'ANY' ? '' : ` --method ${route.method}`;
+  const pathFlag = route === routes[0] && path === route.path ? '' : ` --path ${arg(path)}`;
+  const { host, port } = config.server;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const curl = `curl${method ? ` -X ${route.method}` : ''} ${arg(`http://${shownHost}:${port === 0 ? '<port>' : port}${path}`)}`;
+  return `call it: fngate invoke ${name}${method}${pathFlag}\n  or, while fngate dev runs (it picks ${name} up live): ${curl}\n`;
+}
+
+/**
+ * Replaces a file in one step (write a temp file, rename it), so a watcher never reads half of
+ * it. A symlinked config.yaml stays a symlink: its target is what gets replaced.
+ */
+async function replaceFile(file: string, contents: string): Promise<void> {
+  const target = await realpath(file);
+  const temp = `${target}.${process.pid}.tmp`;
+  await writeFile(temp, contents);
+  await rename(temp, target);
+}
+
+/** A path as the user should see it: relative to the working directory when inside it. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') ? rel : path;
 }
 
 function fail(message: string): void {
-  process.stderr.write(`fngate new: ${message}\n`);
+  process.stderr.write(`fngate: ${message}\n`);
   process.exitCode = 1;
 }

@@ -1,42 +1,47 @@
 import { z } from 'zod';
 import { configSchema } from './schema.js';
 
-/** Where editors find it: the file fngate ships at the package root. */
-export const SCHEMA_ID = 'https://fngate.dev/schema/config.json';
+/**
+ * The schema's `$id`. A URN, not a URL: editors find the schema through the
+ * `# yaml-language-server: $schema=./fngate.schema.json` line, never by fetching its id.
+ */
+export const SCHEMA_ID = 'urn:fngate:config.yaml';
 
 /**
  * The JSON Schema (draft 2020-12) of config.yaml, generated from the zod schema the runtime
- * validates with, so the two cannot disagree. The input side is described (what a user
- * writes: `30s` or a number), with each key's description and default from the schema.
+ * validates with, so the two cannot disagree. It describes the input side (what a user writes:
+ * `30s` or a number of milliseconds), with each key's description from the zod schema.
  */
 export function configJsonSchema(): Record<string, unknown> {
-  const generated = caseInsensitivePatterns(
-    z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }),
-  ) as Record<string, unknown>;
+  const { $schema, ...generated } = z.toJSONSchema(configSchema, {
+    io: 'input',
+    target: 'draft-2020-12',
+    override: ({ zodSchema, jsonSchema }) => {
+      // JSON Schema patterns have no flags; the runtime reads units case-insensitively (`10MB`).
+      const source = jsonSchema.pattern;
+      const checks = (zodSchema._zod.def as { checks?: readonly z.core.$ZodCheck[] }).checks ?? [];
+      const patterns = checks.map((check) => (check._zod.def as { pattern?: unknown }).pattern);
+      if (source !== undefined && patterns.some((re) => re instanceof RegExp && re.source === source && re.flags.includes('i'))) {
+        jsonSchema.pattern = caseless(source);
+      }
+    },
+  });
   return {
-    $schema: generated.$schema,
+    $schema,
     $id: SCHEMA_ID,
     title: 'fngate config.yaml',
     description: 'Routes, worker-thread pools and server settings of an fngate project. See README.md "config.yaml".',
-    ...Object.fromEntries(Object.entries(generated).filter(([key]) => key !== '$schema')),
+    ...generated,
   };
 }
 
-/**
- * JSON Schema patterns have no flags, and the runtime reads units case-insensitively (`10MB`):
- * each letter outside an escape becomes a class of both cases.
- */
-function caseInsensitivePatterns(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(caseInsensitivePatterns);
-  if (node === null || typeof node !== 'object') return node;
-  return Object.fromEntries(
-    Object.entries(node).map(([key, value]) => [
-      key,
-      key === 'pattern' && typeof value === 'string' && /\(\?:?|\((?:ms|b)\|/.test(value)
-        ? value.replace(/(\\.)|([a-z])/g, (match, escape: string | undefined, letter: string | undefined) =>
-            escape ?? `[${letter}${letter!.toUpperCase()}]`,
-          )
-        : caseInsensitivePatterns(value),
-    ]),
+/** `(ms|s)` -> `([mM][sS]|[sS])`: each letter outside an escape matches both cases. */
+function caseless(source: string): string {
+  if (/\[[^\]]*[A-Za-z]|\(\?</.test(source)) {
+    // Letters in classes (`[a-z]`) or group names would need a real regex rewriter.
+    throw new Error(`cannot express /${source}/i as a JSON Schema pattern`);
+  }
+  return source.replace(/(\\.)|([A-Za-z])/g, (match, escape: string | undefined, letter: string) =>
+    escape !== undefined ? match : `[${letter.toLowerCase()}${letter.toUpperCase()}]`,
   );
 }
