@@ -3,7 +3,6 @@
  * only runtime code that touches user code. It rebuilds a Request from the envelope, calls the
  * handler and turns whatever it returns into a TaskReply.
  */
-import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import {
@@ -22,30 +21,17 @@ import { FollowUp } from './follow-up.js';
 import { createLambdaInvoker } from './lambda-adapter.js';
 import { createLazyRequest } from './lazy-request.js';
 import { installLightResponse } from './light-response.js';
+import { HEAVY_TASK_MS, ThreadPriority } from './thread-priority.js';
 import { toReply } from './to-reply.js';
 
 /**
- * A thread that spends this long computing on one request belongs to a CPU-heavy function: it
- * lowers its own scheduling priority to nice 19, once, so that when the cores are busy the
- * gateway and the threads of light functions get them first (an idle core still runs it at full
- * speed). Two measures, neither counting time spent waiting: the synchronous part of a handler
- * call, and the event-loop busy time of a request that had the thread to itself from start to
- * finish (with several requests interleaved, busy time cannot be told apart, and many short
- * requests in a row are exactly what must keep normal priority). Linux only: elsewhere the
- * nice value belongs to the whole process.
+ * Heavy threads lower their priority (see ThreadPriority). Two measures, neither counting time
+ * spent awaiting: the synchronous part of a handler call, and the event-loop busy time of a
+ * request that had the thread to itself from start to finish (with several requests
+ * interleaved, busy time cannot be told apart, and many short requests in a row are exactly
+ * what must keep normal priority).
  */
-const HEAVY_TASK_MS = 20;
-const LOW_PRIORITY = 19;
-let lowPriority = process.platform !== 'linux';
-
-function lowerPriority(): void {
-  lowPriority = true;
-  try {
-    setPriority(0, LOW_PRIORITY); // 0 = the calling thread, on Linux
-  } catch {
-    // not allowed here: keep the normal priority
-  }
-}
+const priority = new ThreadPriority();
 
 /** piscina's transfer markers (registered symbols); the worker entry passes them to Piscina.move(). */
 const kTransferable = Symbol.for('Piscina.transferable');
@@ -92,8 +78,10 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
   const finish = (id: number, ctx: TaskContext) => {
     running.delete(id);
     ctx.dispose();
+    if (priority.lowered) return;
     const alone = ctx.busySince !== undefined && ctx.startIndex === starts;
-    if (alone && !lowPriority && performance.eventLoopUtilization(ctx.busySince).active >= HEAVY_TASK_MS) lowerPriority();
+    if (alone && performance.eventLoopUtilization(ctx.busySince).active >= HEAVY_TASK_MS) priority.looksHeavy(ctx.cpuStart);
+    else priority.looksLight(ctx.cpuStart);
   };
   const fail = (id: number, ctx: TaskContext, error: unknown, start: number) => {
     finish(id, ctx);
@@ -129,11 +117,17 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
     const start = performance.now();
     const ctx = new TaskContext(task, data.name, env, shared);
     ctx.startIndex = ++starts;
-    if (running.size === 0 && !lowPriority) ctx.busySince = performance.eventLoopUtilization();
+    if (!priority.lowered) {
+      if (running.size === 0) ctx.busySince = performance.eventLoopUtilization();
+      ctx.cpuStart = priority.sample();
+    }
     running.set(id, ctx);
     try {
       const result = invoke(createLazyRequest(task, ctx), ctx);
-      if (!lowPriority && performance.now() - start >= HEAVY_TASK_MS) lowerPriority();
+      if (!priority.lowered && performance.now() - start >= HEAVY_TASK_MS) {
+        priority.looksHeavy(ctx.cpuStart);
+        ctx.cpuStart = undefined; // measured
+      }
       if (result instanceof Promise || (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function')) {
         return Promise.resolve(result)
           .then((value) => toReply(value, start, ctx.followUp))
@@ -207,6 +201,8 @@ class TaskContext implements Context {
   startIndex = 0;
   /** Event-loop utilization when the request started, if it had the thread to itself then. */
   busySince: ReturnType<typeof performance.eventLoopUtilization> | undefined;
+  /** The thread's CPU time (ms) at the start, when a priority check is armed. */
+  cpuStart: number | undefined;
   readonly #deadline: number;
   #controller: AbortController | undefined;
   #timer: NodeJS.Timeout | undefined;
