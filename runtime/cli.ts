@@ -122,8 +122,11 @@ export async function main(argv: readonly string[]): Promise<void> {
   const startMs = Math.round(performance.now());
   const cached = functions.filter((fn) => fn.fromCache).length;
   const reuse = cached > 0 ? `, ${cached} from build cache` : '';
-  process.stdout.write(`fngate ready on ${runtime.url} (${functions.length} function${functions.length === 1 ? '' : 's'} in ${startMs} ms${reuse})\n`);
-  process.stdout.write(`${formatTable(functions)}\n`);
+  // One write, so a reader that sees the ready line sees the route table with it.
+  process.stdout.write(
+    `fngate ready on ${runtime.url} (${functions.length} function${functions.length === 1 ? '' : 's'} in ${startMs} ms${reuse})\n` +
+      `${formatTable(functions)}\n`,
+  );
   if (runtime.dashboardUrl !== undefined) consoleLogger.info(`dashboard: ${runtime.dashboardUrl}  (status JSON: /_fngate/status, Prometheus: /_fngate/metrics)`);
   if (command === 'dev') consoleLogger.info(`watching ${runtime.watchedFiles()} files for changes`);
   if (inspectUrl !== undefined) {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../runtime/admin/status-types.js';
 import { runCli, waitForReady } from '../helpers/cli.js';
 import { createProject } from '../helpers/project.js';
+import { waitFor } from '../helpers/wait.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -46,7 +47,8 @@ describe('fngate dev --inspect', () => {
     const port = await freePort();
     const cli = runCli(['dev', '--port', '0', `--inspect=127.0.0.1:${port}`], { cwd: project.dir });
     const url = await waitForReady(cli);
-    const wsUrl = /^debugger listening on (ws:\/\/\S+)$/m.exec(cli.stdout())?.[1];
+    // The debugger line follows the ready line in a later write: wait for it rather than read once.
+    const wsUrl = await waitFor(() => /^debugger listening on (ws:\/\/\S+)$/m.exec(cli.stdout())?.[1], { what: 'the debugger line' });
     expect(wsUrl).toMatch(new RegExp(`^ws://127\\.0\\.0\\.1:${port}/`));
 
     const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
@@ -59,7 +61,7 @@ describe('fngate dev --inspect', () => {
     }
     expect(await (await fetch(`${url}/a`)).text()).toBe('a');
     // One thread per function, each a debugger target of its own.
-    expect(await attachableWorkers(wsUrl!)).toBe(2);
+    expect(await attachableWorkers(wsUrl)).toBe(2);
   });
 
   it('rejects a malformed address', async () => {
