@@ -42,7 +42,6 @@ interface Entry {
   problem: FngateError | undefined;
   /** Project files to watch: what the last good build included, plus files that failed since. */
   inputs: readonly string[];
-  readonly retiring: Set<Promise<void>>;
   /** Work on one function runs one step after another, so versions never go backwards. */
   chain: Promise<unknown>;
   nextVersion: number;
@@ -62,6 +61,8 @@ export class FunctionRegistry {
   readonly #entries = new Map<string, Entry>();
   /** Removed functions still draining. */
   readonly #removing = new Set<Promise<void>>();
+  /** Versions that no longer serve, draining (after a reload or a removal): close() bounds their wait too. */
+  readonly #draining = new Map<FunctionVersion, Promise<void>>();
 
   constructor(options: RegistryOptions) {
     this.#options = options;
@@ -76,7 +77,6 @@ export class FunctionRegistry {
       live: undefined,
       problem: undefined,
       inputs: [config.file],
-      retiring: new Set(),
       chain: Promise.resolve(),
       nextVersion: 1,
       shared: null,
@@ -121,7 +121,7 @@ export class FunctionRegistry {
       await entry.chain;
       const live = entry.live;
       entry.live = undefined;
-      await Promise.allSettled([entry.builder.dispose(), live ? this.#retire(live, false) : undefined, ...entry.retiring]);
+      await Promise.allSettled([entry.builder.dispose(), live ? this.#retire(live) : undefined]);
     })();
     this.#removing.add(removal);
     void removal.finally(() => this.#removing.delete(removal));
@@ -167,19 +167,19 @@ export class FunctionRegistry {
   async close(options: { force?: boolean; graceMs?: number } = {}): Promise<void> {
     const entries = [...this.#entries.values()];
     this.#entries.clear();
-    await Promise.allSettled([
+    const closing = Promise.allSettled([
       ...this.#removing,
       ...entries.map(async (entry) => {
         await entry.chain;
         const live = entry.live;
         entry.live = undefined;
-        await Promise.allSettled([
-          entry.builder.dispose(),
-          live ? this.#retire(live, options.force ?? false, options.graceMs) : undefined,
-          ...entry.retiring,
-        ]);
+        await Promise.allSettled([entry.builder.dispose(), live ? this.#retire(live, options) : undefined]);
       }),
     ]);
+    // Old versions still draining (a stream that outlived a reload) get the same bound.
+    for (const version of this.#draining.keys()) void this.#retire(version, options);
+    await closing;
+    await Promise.allSettled([...this.#draining.keys()].map((version) => this.#retire(version, options)));
   }
 
   #get(name: string): Entry {
@@ -250,11 +250,7 @@ export class FunctionRegistry {
     const readyMs = Math.round(performance.now() - started);
     entry.live = { version, bundleFile: build.bundleFile, pool, builtAt: new Date(), readyMs, fromCache: build.cached };
     entry.problem = undefined;
-    if (previous !== undefined) {
-      const retiring = this.#retire(previous, false);
-      entry.retiring.add(retiring);
-      void retiring.finally(() => entry.retiring.delete(retiring));
-    }
+    if (previous !== undefined) void this.#retire(previous);
     return { ok: true, version, ms: readyMs };
   }
 
@@ -272,9 +268,23 @@ export class FunctionRegistry {
     return { ok: false, error, ms: Math.round(performance.now() - started) };
   }
 
-  async #retire(version: FunctionVersion, force: boolean, graceMs?: number): Promise<void> {
-    await version.pool.close(graceMs === undefined ? { force } : { force, graceMs });
-    await removeBundle(version.bundleFile);
+  /**
+   * Stops a version that no longer serves: its requests finish (within `graceMs`, or at once with
+   * `force`), then its pool and bundle go. Retiring it again only shortens the wait.
+   */
+  #retire(version: FunctionVersion, options: { force?: boolean; graceMs?: number } = {}): Promise<void> {
+    const draining = this.#draining.get(version);
+    if (draining !== undefined) {
+      void version.pool.close(options);
+      return draining;
+    }
+    const retired = (async () => {
+      await version.pool.close(options);
+      await removeBundle(version.bundleFile);
+    })();
+    this.#draining.set(version, retired);
+    void retired.finally(() => this.#draining.delete(version));
+    return retired;
   }
 }
 

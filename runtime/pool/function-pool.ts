@@ -121,6 +121,8 @@ export class FunctionPool implements CallOwner {
   /** Average run time (ms, waiting included) of recent requests, for `auto`: whether to batch them. */
   #averageRunMs = 0;
   #closing = false;
+  #closed: Promise<void> | undefined;
+  #graceTimers: NodeJS.Timeout[] = [];
   #idle: (() => void)[] = [];
   #crashTimes: number[] = [];
   /** Timeouts of requests no thread took, since a thread last took one. */
@@ -262,23 +264,35 @@ export class FunctionPool implements CallOwner {
    * threads. piscina's own close() was seen to kill running tasks when two or more threads were
    * busy, so we drain by our own count first.
    */
-  async close(options: { force?: boolean; graceMs?: number } = {}): Promise<void> {
+  close(options: { force?: boolean; graceMs?: number } = {}): Promise<void> {
+    // Closing again (shutdown while a reload's old version drains) only shortens the wait.
+    if (this.#closed === undefined) this.#closed = this.#close(options);
+    else this.#hurry(options);
+    return this.#closed;
+  }
+
+  async #close(options: { force?: boolean; graceMs?: number }): Promise<void> {
     this.#closing = true;
     if (this.#backoff !== undefined) clearTimeout(this.#backoff.timer);
-    if (options.force) {
-      clearTimeout(this.#hold);
-      clearImmediate(this.#flush);
+    if (!this.#isIdle()) {
+      const drained = new Promise<void>((resolve) => this.#idle.push(resolve));
+      this.#hurry(options);
+      await drained;
     }
-    if (!options.force && !this.#isIdle()) {
-      let timer: NodeJS.Timeout | undefined;
-      await new Promise<void>((resolve) => {
-        this.#idle.push(resolve);
-        if (options.graceMs !== undefined) timer = setTimeout(resolve, options.graceMs);
-      });
-      clearTimeout(timer);
-    }
+    for (const timer of this.#graceTimers) clearTimeout(timer);
+    clearTimeout(this.#hold);
+    clearImmediate(this.#flush);
     this.#control.close();
     await this.#threads.destroy();
+  }
+
+  /** Ends close()'s wait for the pool to drain: now (`force`), or after `graceMs`. */
+  #hurry(options: { force?: boolean; graceMs?: number }): void {
+    const stopWaiting = () => {
+      for (const resolve of this.#idle.splice(0)) resolve();
+    };
+    if (options.force) stopWaiting();
+    else if (options.graceMs !== undefined) this.#graceTimers.push(setTimeout(stopWaiting, options.graceMs));
   }
 
   /** Completed and failed counts, for status and tests. */
@@ -465,9 +479,16 @@ export class FunctionPool implements CallOwner {
     if (reply[Reply.streamed] !== true) {
       overdue = setTimeout(() => {
         if (!this.#running.has(call) || call.threadId === -1 || threads !== this.#threads) return;
-        this.#options.onIncident?.(
-          `[${this.name}] ctx.waitUntil() work was still running ${formatDuration(this.settings.timeout)} after the response; its thread is stopped`,
-        );
+        const after = formatDuration(this.settings.timeout);
+        if (this.#threads.requestsOn(call.threadId) > 1) {
+          // Other requests share the thread: they are not to die for it. Waiting work is
+          // usually an idle promise; one that computes blocks them too, and their own timeouts
+          // stop the thread then.
+          this.#options.onIncident?.(`[${this.name}] ctx.waitUntil() work was still running ${after} after the response; no longer waiting for it`);
+          if (this.#release(call)) this.#pump();
+          return;
+        }
+        this.#options.onIncident?.(`[${this.name}] ctx.waitUntil() work was still running ${after} after the response; its thread is stopped`);
         this.#threads.stopPlacing(call.threadId, call.envelope[Envelope.id]);
         this.#threads.kill(call.threadId);
       }, this.settings.timeout);

@@ -180,6 +180,11 @@ export class ThreadPool {
     else this.#load.set(threadId, current - 1);
   }
 
+  /** Requests on this thread now (held ones included). */
+  requestsOn(threadId: number): number {
+    return this.#load.get(threadId) ?? 0;
+  }
+
   /** Request `forRequest` on this thread ran past its timeout: place nothing more on the thread. */
   stopPlacing(threadId: number, forRequest: number): void {
     this.#stopped.set(threadId, forRequest);

@@ -20,16 +20,28 @@ export class FollowUp {
   #pending = 1;
   #credits = 0;
   #wake: (() => void) | undefined;
-  #cancelled = false;
+  /** Resolves when the gateway says the client is gone (or the request was abandoned). */
+  readonly #cancelled: Promise<typeof CANCELLED>;
+  #cancel!: () => void;
+  #isCancelled = false;
 
-  constructor() {
+  /** `onCancel` runs once when the client goes away mid-stream (it aborts ctx.signal). */
+  constructor(onCancel: () => void = () => {}) {
     this.finished = new Promise<void>((resolve) => (this.#finish = resolve));
+    this.#cancelled = new Promise<typeof CANCELLED>((resolve) => {
+      this.#cancel = () => {
+        if (this.#isCancelled) return;
+        this.#isCancelled = true;
+        onCancel();
+        resolve(CANCELLED);
+      };
+    });
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.remote = port2;
     port1.on('message', (message: FollowUpControl) => {
       if (message.t === 'pull') this.#credits++;
-      else this.#cancelled = true;
+      else this.#cancel();
       this.#wake?.();
     });
   }
@@ -50,7 +62,7 @@ export class FollowUp {
 
   /** The request failed: no reply carries the port, so nobody will pull or wait. */
   abandon(): void {
-    this.#cancelled = true;
+    this.#cancel();
     this.#wake?.();
     this.#port.close();
     this.remote.close();
@@ -63,18 +75,21 @@ export class FollowUp {
   }
 
   async #pump(body: AsyncIterable<unknown>): Promise<void> {
-    const iterator = body[Symbol.asyncIterator]();
+    const iterator = iterate(body);
     try {
       for (;;) {
-        while (this.#credits === 0 && !this.#cancelled) await new Promise<void>((resolve) => (this.#wake = resolve));
+        while (this.#credits === 0 && !this.#isCancelled) await new Promise<void>((resolve) => (this.#wake = resolve));
         this.#wake = undefined;
-        if (this.#cancelled) {
-          // Runs the generator's finally blocks, or the stream's cancel().
-          await iterator.return?.();
-          return;
-        }
+        if (this.#isCancelled) return stop(iterator);
         this.#credits--;
-        const next = await iterator.next();
+        // The client may leave while the producer waits for its next chunk (an SSE source that
+        // waits for an event): the request ends then, not when the producer next yields.
+        const pending = iterator.next();
+        const next = await Promise.race([pending, this.#cancelled]);
+        if (next === CANCELLED) {
+          pending.catch(() => {}); // settles (or not) after we left; nobody is listening
+          return stop(iterator);
+        }
         if (next.done) break;
         const data = chunkBytes(next.value);
         this.#post({ t: 'chunk', data }, [data]);
@@ -95,6 +110,37 @@ export class FollowUp {
     this.#post({ t: 'done' });
     this.#port.close();
     this.#finish();
+  }
+}
+
+const CANCELLED = Symbol('cancelled');
+
+/**
+ * A ReadableStream is read through a reader: its cancel() reaches the stream's source at once,
+ * even while a read is pending (the stream's own async iterator would wait for that read first).
+ */
+function iterate(body: AsyncIterable<unknown>): AsyncIterator<unknown> {
+  if (!(body instanceof ReadableStream)) return body[Symbol.asyncIterator]();
+  const reader = (body as ReadableStream<unknown>).getReader();
+  return {
+    next: () => reader.read() as Promise<IteratorResult<unknown>>,
+    return: async () => {
+      await reader.cancel();
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+/**
+ * Runs a generator's finally blocks, or the stream's cancel(). Not awaited: a generator busy in
+ * an await that never settles would hold the request forever; it runs its finally blocks when
+ * that await settles (ctx.signal has aborted by then, so it can make that happen).
+ */
+function stop(iterator: AsyncIterator<unknown>): void {
+  try {
+    void iterator.return?.()?.catch((error: unknown) => logFailure('stopping the response stream failed', error));
+  } catch (error) {
+    logFailure('stopping the response stream failed', error);
   }
 }
 

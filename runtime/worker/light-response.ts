@@ -25,6 +25,13 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * Streams handed out by a LightResponse's `body`, not read yet -> that response. A Response built
+ * from one (Hono's middleware does `new Response(res.body, res)` to change headers) takes over
+ * the source instead of streaming it.
+ */
+const unreadBodies = new WeakMap<ReadableStream<Uint8Array>, LightResponse>();
+
 function isSource(body: unknown): body is ResponseSource {
   return typeof body === 'string' || body instanceof ArrayBuffer || ArrayBuffer.isView(body);
 }
@@ -58,7 +65,9 @@ export class LightResponse extends Base {
   }
 
   constructor(body?: Body, init?: Init) {
-    if (!isSource(body)) {
+    const from = body instanceof ReadableStream && !body.locked ? unreadBodies.get(body) : undefined;
+    const source = from !== undefined ? from.#handOver(body as ReadableStream<Uint8Array>) : isSource(body) ? body : undefined;
+    if (source === undefined) {
       super(body, init);
       return;
     }
@@ -67,21 +76,41 @@ export class LightResponse extends Base {
       throw new TypeError(`Response constructor: Invalid response status code ${status} for a response with a body`);
     }
     const headers = new Headers(init?.headers);
+    // A stream body gets no default Content-Type from the platform; a string does.
     if (typeof body === 'string' && !headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8');
-    super(null, { ...init, headers });
-    this[kSource] = body;
+    // Read field by field: `init` may be a Response (new Response(res.body, res)), whose fields are getters.
+    super(null, { status, statusText: init?.statusText ?? '', headers });
+    this[kSource] = source;
   }
 
   get body(): ReadableStream<Uint8Array> | null {
     const source = this[kSource];
     if (source === undefined) return platformBody.call(this) as ReadableStream<Uint8Array> | null;
-    return (this[kStream] ??= new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this[kUsed] = true;
-        controller.enqueue(bytesOf(source));
-        controller.close();
-      },
-    }));
+    if (this[kStream] === undefined) {
+      // Filled on the first read (highWaterMark 0), so an unread body can still be handed over.
+      const stream = new ReadableStream<Uint8Array>(
+        {
+          pull: (controller) => {
+            unreadBodies.delete(stream);
+            this[kUsed] = true;
+            controller.enqueue(bytesOf(source));
+            controller.close();
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      this[kStream] = stream;
+      if (!this[kUsed]) unreadBodies.set(stream, this);
+    }
+    return this[kStream];
+  }
+
+  /** A new Response takes this one's unread body stream: it takes the source, this one is used. */
+  #handOver(stream: ReadableStream<Uint8Array>): ResponseSource | undefined {
+    unreadBodies.delete(stream);
+    if (this[kUsed]) return undefined;
+    this[kUsed] = true;
+    return this[kSource];
   }
 
   get bodyUsed(): boolean {

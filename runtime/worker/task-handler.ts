@@ -221,7 +221,7 @@ class TaskContext implements Context {
   }
 
   /** The request's FollowUp, created on first need (a streamed body, a waitUntil). Bound: toReply calls it. */
-  readonly followUp = (): FollowUp => (this.#followUp ??= new FollowUp());
+  readonly followUp = (): FollowUp => (this.#followUp ??= new FollowUp(() => this.abort('disconnect')));
 
   waitUntil(promise: Promise<unknown>): void {
     if (typeof (promise as PromiseLike<unknown> | null)?.then !== 'function') {
@@ -243,6 +243,9 @@ class TaskContext implements Context {
       this.#controller = new AbortController();
       const remaining = this.#deadline - Date.now();
       if (this.#abortedBy !== undefined) this.#fire(this.#abortedBy);
+      // Once the reply is out the timeout no longer applies (a stream may outlive it): from then
+      // on the signal aborts only when the client goes away.
+      else if (this.#replied) return this.#controller.signal;
       else if (remaining <= 0) this.#fire('timeout');
       else this.#timer = setTimeout(() => this.abort('timeout'), remaining);
     }

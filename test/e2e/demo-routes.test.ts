@@ -36,7 +36,10 @@ describe('demo functions', () => {
 
     const user = await fetch('/api/users/2');
     expect(user.headers.get('x-powered-by')).toBe('hono-in-a-worker');
-    expect(await user.json()).toEqual({ id: '2', name: 'Alan Turing' });
+    // The middleware re-wraps the response (new Response(res.body, res)): still sent whole, not streamed.
+    const userText = await user.text();
+    expect(user.headers.get('content-length')).toBe(String(Buffer.byteLength(userText)));
+    expect(JSON.parse(userText)).toEqual({ id: '2', name: 'Alan Turing' });
     const created = await fetch('/api/users', { method: 'POST', body: JSON.stringify({ name: 'Grace Hopper' }) });
     expect(created.status).toBe(201);
     expect(((await created.json()) as { name: string }).name).toBe('Grace Hopper');

@@ -114,6 +114,52 @@ describe('streaming responses', () => {
     expect(chunks.map((c) => (JSON.parse(c.text) as { i: number }).i)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('ends a stream whose producer waits for its next chunk when the client leaves: ctx.signal aborts, the slot is freed', async () => {
+    // An SSE source that waits for events that never come, as a generator and as a ReadableStream.
+    const project = await createProject({
+      'config.yaml': 'defaults:\n  maxThreads: 1\n  concurrency: 1\nfunctions:\n  waits:\n    routes: GET /waits/*\n',
+      'functions/waits.ts': `
+import type { Handler } from 'fngate';
+const state = { aborted: '', finally: false, cancelled: false };
+const waits: Handler = (req, ctx) => {
+  const path = new URL(req.url).pathname;
+  if (path.endsWith('/state')) return state;
+  if (path.endsWith('/stream')) {
+    let first = true;
+    return new Response(new ReadableStream({
+      pull(controller) {
+        if (first) { first = false; controller.enqueue(new TextEncoder().encode('first')); return; }
+        return new Promise(() => {}); // the next event never comes
+      },
+      cancel() { state.cancelled = true; },
+    }));
+  }
+  return (async function* () {
+    try {
+      yield 'first';
+      await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+      state.aborted = (ctx.signal.reason as Error).name;
+    } finally {
+      state.finally = true;
+    }
+  })();
+};
+export default waits;
+`,
+    });
+    const server = await startRuntime({ config: project.path('config.yaml'), mode: 'dev' });
+    const running = () => server.runtime.functions()[0]!.running;
+    for (const path of ['/waits/generator', '/waits/stream']) {
+      const controller = new AbortController();
+      const response = await fetch(`${server.url}${path}`, { signal: controller.signal });
+      expect(new TextDecoder().decode((await response.body!.getReader().read()).value)).toBe('first');
+      controller.abort();
+      // With one thread and concurrency 1, a slot still held would make the state request wait.
+      await waitFor(() => running() === 0, { what: `the slot of ${path} to be released` });
+    }
+    expect(await (await server.fetch('/waits/state')).json()).toEqual({ aborted: 'AbortError', finally: true, cancelled: true });
+  });
+
   it('applies backpressure: a client that stops reading stops the producer, instead of filling memory', async () => {
     const project = await createProject({
       'config.yaml': 'functions:\n  flood:\n    routes: GET /flood/*\n    maxThreads: 1\n    concurrency: 4\n',

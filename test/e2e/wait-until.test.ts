@@ -64,4 +64,36 @@ export default slow;
     const { readFile } = await import('node:fs/promises');
     expect(await readFile(project.path('done.txt'), 'utf8')).toBe('done');
   });
+  it('stops waiting for overdue background work without killing a request that shares its thread', async () => {
+    // The neighbour is a stream (it may outlive the timeout) that ends when /bg?release is called.
+    const project = await createProject({
+      'config.yaml': 'functions:\n  bg:\n    routes: GET /bg\n    maxThreads: 1\n    concurrency: 4\n    timeout: 300ms\n',
+      'functions/bg.ts': `
+import type { Handler } from 'fngate';
+let release: () => void = () => {};
+const bg: Handler = (req, ctx) => {
+  const query = new URL(req.url).searchParams;
+  if (query.has('forever')) {
+    ctx.waitUntil(new Promise(() => {}));
+    return 'started';
+  }
+  if (query.has('release')) return release(), 'released';
+  return (async function* () {
+    yield 'a';
+    await new Promise<void>((resolve) => (release = resolve));
+    yield 'b';
+  })();
+};
+export default bg;
+`,
+    });
+    const server = await startRuntime({ config: project.path('config.yaml'), mode: 'dev' });
+    const neighbour = await server.fetch('/bg');
+    const body = neighbour.text();
+    expect(await (await server.fetch('/bg?forever')).text()).toBe('started');
+    await waitFor(() => server.logs.text().includes('no longer waiting for it'), { what: 'the overdue notice' });
+    expect(await (await server.fetch('/bg?release')).text()).toBe('released');
+    expect(await body).toBe('ab');
+    await waitFor(() => server.runtime.functions()[0]!.running === 0, { what: 'every slot to be released' });
+  });
 });

@@ -56,6 +56,21 @@ describe('fault: shutdown under load', () => {
     expect(await stuck).toBe('connection closed');
   });
 
+  it('bounds by shutdownTimeout the drain of an old version a reload left with background work', async () => {
+    const project = await createProject({
+      // timeout 5m: the overdue background work would hold v1 (and a shutdown without bound) that long.
+      'config.yaml': 'server:\n  shutdownTimeout: 300ms\nfunctions:\n  feed:\n    routes: GET /feed\n    timeout: 5m\n',
+      'functions/feed.ts': 'import type { Handler } from "fngate";\nconst feed: Handler = (_req, ctx) => { ctx.waitUntil(new Promise(() => {})); return "v1"; };\nexport default feed;\n',
+    });
+    const server = await startRuntime({ cwd: project.dir, watch: true, mode: 'dev' });
+    expect(await (await server.fetch('/feed')).text()).toBe('v1');
+    await project.write('functions/feed.ts', 'export default () => "v2";\n');
+    await waitFor(async () => (await (await server.fetch('/feed')).text()) === 'v2', { what: 'the new version to serve' });
+    // v1 still drains (its background work never ends); shutdown must not wait for it past the
+    // grace: without the bound, close() would not resolve within the test's timeout.
+    await server.runtime.close();
+  });
+
   it('exits at once, with code 1, on a second signal', async () => {
     const cli = runCli(['start', '--config', fixtureConfig('basics'), '--port', '0']);
     const url = await waitForReady(cli);
