@@ -39,6 +39,8 @@ export class Call implements Placement {
   /** The thread pool the task was handed to (pools are replaced after a crash loop). */
   threads: object | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** The thread's event-loop counters when the call timed out (to tell a blocked thread from one awaiting). */
+  loopAtTimeout: object | undefined;
   /** A streamed response body, set before the promise resolves. */
   body: ReadableStream<Uint8Array> | null = null;
   resolve!: (reply: TaskReply) => void;

@@ -318,17 +318,33 @@ export class FunctionPool implements CallOwner {
       // ctx.signal aborted on the worker at the same deadline; give a cooperative handler a moment.
       // A task no thread has taken yet will not be run by the worker (it is past its deadline),
       // but it may be mid-placement: check again then too.
-      if (call.threadId !== -1) this.#threads.stopPlacing(call.threadId, call.envelope[Envelope.id]);
+      if (call.threadId !== -1) {
+        this.#threads.stopPlacing(call.threadId, call.envelope[Envelope.id]);
+        call.loopAtTimeout = this.#threads.eventLoopOf(call.threadId);
+      }
       call.timer = setTimeout(onKillGraceOver, KILL_GRACE_MS, call);
     }
   }
 
-  /** @internal Timer callback: a timed-out handler did not stop by itself; stop its thread. */
+  /**
+   * @internal Timer callback: a timed-out handler did not stop by itself. Its thread is stopped,
+   * unless other requests share it and its event loop still turns: then the handler only awaits
+   * something that never comes, and killing the thread would fail requests that did nothing wrong.
+   */
   onKillGraceOver(call: Call): void {
-    if (this.#running.has(call) && call.threadId !== -1 && call.threads === this.#threads) {
-      this.#threads.stopPlacing(call.threadId, call.envelope[Envelope.id]);
-      this.#threads.kill(call.threadId);
+    if (!this.#running.has(call) || call.threadId === -1 || call.threads !== this.#threads) return;
+    const id = call.envelope[Envelope.id];
+    const others = this.#threads.requestsOn(call.threadId) - 1;
+    if (others > 0 && !this.#threads.blockedSince(call.threadId, call.loopAtTimeout)) {
+      this.#options.onIncident?.(
+        `[${this.name}] request ${id} ignored ctx.signal after its timeout; its thread is not blocked and runs ${others} other request${others === 1 ? '' : 's'}, so it is left running and no longer counted`,
+      );
+      if (this.#release(call)) this.#pump();
+      this.#threads.resumePlacing(call.threadId);
+      return;
     }
+    this.#threads.stopPlacing(call.threadId, id);
+    this.#threads.kill(call.threadId);
   }
 
   /** A call that never reached a thread leaves the queue, or its reserved slot. */

@@ -23,6 +23,9 @@ export const AUTO_CONCURRENCY = { max: 16, shortMs: 2, longMs: 5, weight: 0.2 } 
  */
 export const PACK_BELOW_MS = 0.2;
 
+/** A thread whose event loop ran code this share of the time after a timeout is stuck in it. */
+const BLOCKED_UTILIZATION = 0.9;
+
 export interface ThreadPoolOptions {
   readonly workerData: FunctionWorkerData;
   readonly settings: PoolSettings;
@@ -53,6 +56,8 @@ export class ThreadPool {
    * thread is terminated (and anything placed on it in between would die with it).
    */
   readonly #stopped = new Map<number, number>();
+  /** Threads terminated for a timed-out request -> that request. */
+  readonly #killedFor = new Map<number, number>();
   /** Requests on each thread (a batch counts each of its requests). */
   readonly #load = new Map<number, number>();
   /** Destroyed (or being destroyed): it must never start a thread again. */
@@ -180,6 +185,25 @@ export class ThreadPool {
     else this.#load.set(threadId, current - 1);
   }
 
+  /** The thread's event-loop counters now, for blockedSince(). */
+  eventLoopOf(threadId: number): EventLoopUtilization | undefined {
+    return this.#thread(threadId)?.performance.eventLoopUtilization();
+  }
+
+  /**
+   * Whether the thread's event loop did nothing but run code since `since` (a handler that never
+   * yields). A thread that is gone counts as blocked.
+   */
+  blockedSince(threadId: number, since: object | undefined): boolean {
+    const thread = this.#thread(threadId);
+    if (thread === undefined || since === undefined) return true;
+    return thread.performance.eventLoopUtilization(since as EventLoopUtilization).utilization > BLOCKED_UTILIZATION;
+  }
+
+  #thread(threadId: number) {
+    return this.#piscina.threads.find((t) => t.threadId === threadId);
+  }
+
   /** Requests on this thread now (held ones included). */
   requestsOn(threadId: number): number {
     return this.#load.get(threadId) ?? 0;
@@ -213,14 +237,18 @@ export class ThreadPool {
 
   /** Terminates a thread on which placing was stopped; piscina replaces it. */
   kill(threadId: number): void {
-    const thread = this.#piscina.threads.find((t) => t.threadId === threadId);
+    const forRequest = this.#stopped.get(threadId);
+    // Kept past the exit (thread ids are never reused): the requests that die with the thread are
+    // answered after terminate() resolved, and their message names the request that caused it.
+    if (forRequest !== undefined && forRequest !== -1) this.#killedFor.set(threadId, forRequest);
+    const thread = this.#thread(threadId);
     if (thread === undefined) return void this.#stopped.delete(threadId);
     void thread.terminate().finally(() => this.#stopped.delete(threadId));
   }
 
-  /** The request whose timeout stopped this thread, if one did. */
+  /** The request whose timeout stopped (or killed) this thread, if one did. */
   stoppedFor(threadId: number): number | undefined {
-    return this.#stopped.get(threadId);
+    return this.#stopped.get(threadId) ?? this.#killedFor.get(threadId);
   }
 
   /**

@@ -36,6 +36,35 @@ describe('fault: timeout', () => {
     await expectHealthy(server);
   });
 
+  it('leaves the requests sharing a thread alone when a timed-out handler only awaits, ignoring ctx.signal', async () => {
+    const project = await createProject({
+      'config.yaml': 'functions:\n  hang:\n    routes: GET /hang\n    maxThreads: 1\n    concurrency: 4\n    timeout: 1s\n',
+      // ?mode=hang awaits forever and ignores its signal; the default streams "a", then "b" 1.5 s
+      // later: past the hanging request's timeout and kill grace (a stream may outlive timeout).
+      'functions/hang.ts': `
+import { setTimeout as sleep } from 'node:timers/promises';
+import { threadId } from 'node:worker_threads';
+export default (req: Request) => {
+  const mode = new URL(req.url).searchParams.get('mode');
+  if (mode === 'hang') return new Promise(() => {});
+  if (mode === 'thread') return { threadId };
+  return (async function* () { yield 'a'; await sleep(1500); yield 'b'; })();
+};
+`,
+    });
+    const server = await startRuntime({ cwd: project.dir });
+    const before = ((await (await server.fetch('/hang?mode=thread')).json()) as { threadId: number }).threadId;
+    const neighbour = await server.fetch('/hang');
+    const body = neighbour.text();
+    const hung = await server.fetch('/hang?mode=hang');
+    expect(hung.status).toBe(504);
+    expect(await body).toBe('ab');
+    await waitFor(() => server.logs.text().includes('ignored ctx.signal after its timeout'), { what: 'the notice' });
+    const after = ((await (await server.fetch('/hang?mode=thread')).json()) as { threadId: number }).threadId;
+    expect(after).toBe(before);
+    await waitFor(() => server.runtime.functions()[0]!.running === 0, { what: 'every slot to be released' });
+  });
+
   it('counts time spent queued: a request stuck behind a runaway times out too', async () => {
     const server = await startRuntime({ config });
     const [first, second] = await Promise.all([server.fetch('/timeout?mode=spin'), server.fetch('/timeout?mode=ok')]);
