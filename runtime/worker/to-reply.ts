@@ -10,6 +10,9 @@ const BINARY = 'application/octet-stream';
 /** Headers the gateway owns: it frames the body itself and manages the connection. */
 const GATEWAY_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive']);
 
+/** What Node's http module refuses in a header value (its checkInvalidHeaderChar). */
+const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
 const EXPECTED = 'expected a Response, string, Uint8Array, ArrayBuffer, JSON-serializable value, or null';
 
 /**
@@ -46,7 +49,10 @@ function responseReply(response: Response, start: number, followUp: () => Follow
   const headers: string[] = [];
   // Iteration yields each set-cookie separately and everything else combined, lower-cased.
   for (const [name, value] of response.headers) {
-    if (!GATEWAY_HEADERS.has(name)) headers.push(name, value);
+    if (GATEWAY_HEADERS.has(name)) continue;
+    // Headers accepts control characters that Node's HTTP server refuses to write.
+    if (INVALID_HEADER_VALUE.test(value)) throw new TypeError(`handler returned a Response whose header "${name}" has an invalid character in its value`);
+    headers.push(name, value);
   }
   const source = takeSource(response);
   if (source === undefined && response.body !== null) {

@@ -64,6 +64,7 @@ describe('function contract', () => {
       symbol: /handler returned a symbol/,
       cyclic: /cannot be serialized to JSON/,
       'bad-status': /RangeError/,
+      'bad-header': /header "x-ctl" has an invalid character/,
     };
     for (const [kind, message] of Object.entries(expectations)) {
       const response = await fetch(`/results/${kind}`);
