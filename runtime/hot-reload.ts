@@ -34,6 +34,10 @@ export class HotReloader {
   #configChanged = false;
   #scheduled = false;
   #chain: Promise<void> = Promise.resolve();
+  /** Source deploys under way (see #deploy). */
+  readonly #deploying = new Set<Promise<void>>();
+  /** The problems of the last config.yaml read, while it is invalid. */
+  #configProblems: string | undefined;
   #closed = false;
 
   private constructor(options: HotReloadOptions) {
@@ -55,13 +59,18 @@ export class HotReloader {
   }
 
   /** Resolves when the reloads already triggered are done (tests and tools use this). */
-  settled(): Promise<void> {
-    return this.#chain;
+  async settled(): Promise<void> {
+    for (;;) {
+      await this.#chain;
+      if (this.#deploying.size === 0) return;
+      await Promise.allSettled([...this.#deploying]);
+    }
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     await this.#watcher.close();
+    // Deploys still under way are the registry's to stop (a module that hangs while loading).
     await this.#chain;
   }
 
@@ -80,27 +89,50 @@ export class HotReloader {
   async #run(): Promise<void> {
     this.#scheduled = false;
     if (this.#closed) return;
+    const batchStarted = Date.now();
     const files = this.#changedFiles;
     this.#changedFiles = new Set();
     const configChanged = this.#configChanged;
     this.#configChanged = false;
 
-    const { registry, logger } = this.#options;
+    const { registry } = this.#options;
+    // Files no bundle includes are reported only while something waits for a file to appear: an
+    // import that did not resolve, or a function file config.yaml names that does not exist yet.
+    const appeared = [...files].some((file) => registry.functionsUsing(file).length === 0);
     const done = new Set<string>();
-    if (configChanged) await this.#reloadConfig(done);
+    if (configChanged || (appeared && this.#configProblems !== undefined)) await this.#reloadConfig(done, configChanged);
 
     const names = new Set<string>();
-    for (const file of files) for (const name of registry.functionsUsing(file)) if (!done.has(name)) names.add(name);
-    await Promise.all(
-      [...names].map(async (name) => {
-        const result = await registry.deploy(name);
-        if (result.ok) logger.info(`reloaded ${name} (${result.ms} ms)`);
-      }),
-    );
-    this.#watcher.setFiles(this.#watchedFiles());
+    for (const file of files) for (const name of registry.functionsUsing(file)) names.add(name);
+    if (appeared) for (const name of registry.waitingForFiles()) names.add(name);
+    for (const name of names) if (!done.has(name)) this.#deploy(name, batchStarted);
+    this.#updateWatchedFiles(batchStarted);
   }
 
-  async #reloadConfig(done: Set<string>): Promise<void> {
+  /**
+   * Rebuilds one function. Not awaited by the batch: the registry runs each function's deploys
+   * one after another (versions never go backwards), and a module that hangs while loading holds
+   * up only its own reloads.
+   */
+  #deploy(name: string, batchStarted: number): void {
+    const { registry, logger } = this.#options;
+    const deploy = registry
+      .deploy(name)
+      .then((result) => {
+        if (result.ok) logger.info(`reloaded ${name} (${result.ms} ms)`);
+        if (!this.#closed) this.#updateWatchedFiles(batchStarted);
+      })
+      .catch((error: unknown) => logger.error(`reload of ${name} failed: ${(error as Error).stack ?? String(error)}`))
+      .finally(() => this.#deploying.delete(deploy));
+    this.#deploying.add(deploy);
+  }
+
+  #updateWatchedFiles(changedSince: number): void {
+    const reportAdditions = this.#configProblems !== undefined || this.#options.registry.waitingForFiles().length > 0;
+    this.#watcher.setFiles(this.#watchedFiles(), { changedSince, reportAdditions });
+  }
+
+  async #reloadConfig(done: Set<string>, edited: boolean): Promise<void> {
     const { registry, logger, configFile, cwd } = this.#options;
     let next: ResolvedConfig;
     try {
@@ -109,9 +141,12 @@ export class HotReloader {
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       const lines = error.problems.map((problem) => `    ${formatProblem(problem)}`).join('\n');
-      logger.error(`✘ config not applied (still serving the previous config):\n${lines}`);
+      // A retry because some file appeared says nothing when nothing changed.
+      if (edited || lines !== this.#configProblems) logger.error(`✘ config not applied (still serving the previous config):\n${lines}`);
+      this.#configProblems = lines;
       return;
     }
+    this.#configProblems = undefined;
 
     const changes = diffConfig(this.#options.currentConfig(), next);
     if (changes.summary === 'no changes') return;
@@ -121,8 +156,10 @@ export class HotReloader {
       ...changes.changed.filter((change) => change.needsNewVersion).map((change) => registry.update(change.after)),
     ]);
     for (const change of changes.changed) {
-      if (!change.needsNewVersion) registry.setConfig(change.after);
-      done.add(change.after.name);
+      // A new version was built from the current sources; a routes-only change built nothing,
+      // so a source edit in the same batch still needs its deploy.
+      if (change.needsNewVersion) done.add(change.after.name);
+      else registry.setConfig(change.after);
     }
     for (const fn of changes.added) done.add(fn.name);
     this.#options.applyConfig(next);

@@ -42,6 +42,8 @@ interface Entry {
   problem: FngateError | undefined;
   /** Project files to watch: what the last good build included, plus files that failed since. */
   inputs: readonly string[];
+  /** The last build failed on an import that did not resolve: a file that appears may fix it. */
+  unresolved: boolean;
   /** Work on one function runs one step after another, so versions never go backwards. */
   chain: Promise<unknown>;
   nextVersion: number;
@@ -63,6 +65,9 @@ export class FunctionRegistry {
   readonly #removing = new Set<Promise<void>>();
   /** Versions that no longer serve, draining (after a reload or a removal): close() bounds their wait too. */
   readonly #draining = new Map<FunctionVersion, Promise<void>>();
+  /** Pools of versions being warmed up: close() stops them rather than waiting for a module that hangs. */
+  readonly #warming = new Set<FunctionPool>();
+  #closing = false;
 
   constructor(options: RegistryOptions) {
     this.#options = options;
@@ -77,6 +82,7 @@ export class FunctionRegistry {
       live: undefined,
       problem: undefined,
       inputs: [config.file],
+      unresolved: false,
       chain: Promise.resolve(),
       nextVersion: 1,
       shared: null,
@@ -155,6 +161,11 @@ export class FunctionRegistry {
     return files;
   }
 
+  /** Functions whose last build failed on an import that did not resolve. */
+  waitingForFiles(): string[] {
+    return [...this.#entries.values()].filter((entry) => entry.unresolved).map((entry) => entry.config.name);
+  }
+
   /** The functions whose bundle includes `file`. */
   functionsUsing(file: string): string[] {
     return [...this.#entries.values()].filter((entry) => entry.inputs.includes(file)).map((entry) => entry.config.name);
@@ -165,6 +176,8 @@ export class FunctionRegistry {
    * through ctx.waitUntil) finish first, for at most `graceMs` when given; `force` stops at once.
    */
   async close(options: { force?: boolean; graceMs?: number } = {}): Promise<void> {
+    this.#closing = true;
+    for (const pool of this.#warming) void pool.close({ force: true });
     const entries = [...this.#entries.values()];
     this.#entries.clear();
     const closing = Promise.allSettled([
@@ -216,6 +229,7 @@ export class FunctionRegistry {
     const started = performance.now();
     const build = await entry.builder.build();
     entry.inputs = build.ok ? build.inputs : [...new Set([...entry.inputs, ...build.inputs])];
+    entry.unresolved = !build.ok && build.unresolved;
     if (!build.ok) {
       const error = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to build: ${build.message}`, { fn: name, detail: build.report });
       return this.#rejected(entry, error, build.report, started);
@@ -233,7 +247,15 @@ export class FunctionRegistry {
       nodeEnv: this.#options.nodeEnv,
       onIncident: (message) => this.#options.logger.error(message),
     });
+    this.#warming.add(pool);
     const failure = await pool.warm();
+    this.#warming.delete(pool);
+    if (this.#closing) {
+      // Shutting down: the warm-up was cut short; nothing to report.
+      await pool.close({ force: true });
+      await removeBundle(build.bundleFile);
+      return { ok: false, error: new FngateError('FNGATE_UNAVAILABLE', `${name} is shutting down`, { fn: name }), ms: 0 };
+    }
     if (failure !== null) {
       await pool.close({ force: true });
       await removeBundle(build.bundleFile);

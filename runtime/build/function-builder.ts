@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type * as esbuild from 'esbuild';
@@ -38,6 +39,8 @@ export interface BuildFailure {
   readonly report: string;
   /** The entry and the files with errors: the watcher must keep following them. */
   readonly inputs: readonly string[];
+  /** An import did not resolve: creating the missing file may fix the build. */
+  readonly unresolved: boolean;
   readonly ms: number;
 }
 
@@ -61,6 +64,9 @@ const typesOnlyPlugin: esbuild.Plugin = {
   },
 };
 
+/** Bundles written by this process so far: every bundle file gets a name of its own. */
+let bundleSerial = 0;
+
 /**
  * Owns one function's esbuild context. Each successful build is written to a new file, so a
  * pool still serving the previous version keeps its bundle; `removeBundle` deletes old ones.
@@ -72,7 +78,8 @@ export class FunctionBuilder {
   readonly #optionsKey: string;
   /** Created on the first real build: a start served from the cache never loads esbuild. */
   #context: Promise<esbuild.BuildContext<{ write: false; metafile: true }>> | undefined;
-  #version = 0;
+  /** Bundles this builder wrote: the cache is consulted only for the first. */
+  #written = 0;
 
   private constructor(options: FunctionBuilderOptions) {
     this.#options = options;
@@ -125,7 +132,7 @@ export class FunctionBuilder {
   async build(): Promise<BuildOutcome> {
     const started = performance.now();
     const { root, cache, name } = this.#options;
-    if (this.#version === 0 && cache !== undefined) {
+    if (this.#written === 0 && cache !== undefined) {
       const cached = await cache.lookup(name, this.#optionsKey);
       if (cached !== undefined) {
         const bundleFile = await this.#write(cached.code, cached.map);
@@ -138,6 +145,11 @@ export class FunctionBuilder {
     } catch (error) {
       const failure = error as esbuild.BuildFailure;
       if (!Array.isArray(failure.errors)) throw error;
+      if (!existsSync(this.#options.entry)) {
+        // esbuild would point at fngate's generated entry, with an absolute path.
+        const message = `${relative(root, this.#options.entry)} does not exist (deleted or renamed?)`;
+        return { ok: false, message, report: message, inputs: [this.#options.entry], unresolved: true, ms: performance.now() - started };
+      }
       // The files the errors are in must stay watched even though the bundle no longer lists them.
       const errorFiles = failure.errors.flatMap((e) => (e.location ? [resolve(root, e.location.file)] : []));
       return {
@@ -145,6 +157,7 @@ export class FunctionBuilder {
         message: oneLine(failure.errors[0]),
         report: formatErrors(failure.errors),
         inputs: [this.#options.entry, ...errorFiles.filter((file) => isInside(root, file))],
+        unresolved: failure.errors.some((e) => e.text.startsWith('Could not resolve')),
         ms: performance.now() - started,
       };
     }
@@ -155,7 +168,7 @@ export class FunctionBuilder {
     const { inputs, outside } = this.#projectInputs(allInputs);
     if (outside.length > 0) {
       const message = `${relative(root, this.#options.entry)} imports ${outside[0]}, which lies outside the project directory ${root}`;
-      return { ok: false, message, report: message, inputs, ms: performance.now() - started };
+      return { ok: false, message, report: message, inputs, unresolved: false, ms: performance.now() - started };
     }
 
     const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
@@ -167,8 +180,10 @@ export class FunctionBuilder {
 
   /** Writes the next version's bundle and map to files of their own. */
   async #write(code: string, map: string): Promise<string> {
-    const version = ++this.#version;
-    const bundleFile = join(this.#options.outDir, `${this.#options.name}.${version}.mjs`);
+    this.#written++;
+    // Numbered per process, not per builder: a function whose file changed, or that was removed
+    // and added again, gets a new builder, and must not overwrite a bundle a draining pool uses.
+    const bundleFile = join(this.#options.outDir, `${this.#options.name}.${++bundleSerial}.mjs`);
     const mapFile = `${bundleFile}.map`;
     await Promise.all([writeFile(bundleFile, `${code}//# sourceMappingURL=${basename(mapFile)}\n`), writeFile(mapFile, map)]);
     return bundleFile;

@@ -122,6 +122,9 @@ export class FunctionPool implements CallOwner {
   #averageRunMs = 0;
   #closing = false;
   #closed: Promise<void> | undefined;
+  /** Resolves when close() is first called: a warm-up in progress gives up then. */
+  readonly #closeStarted: Promise<'closed'>;
+  #startClose!: () => void;
   #graceTimers: NodeJS.Timeout[] = [];
   #idle: (() => void)[] = [];
   #crashTimes: number[] = [];
@@ -152,6 +155,7 @@ export class FunctionPool implements CallOwner {
     // auto starts at 1: the first requests tell whether this function's requests are short.
     this.#perThread = { limit: concurrency === 'auto' ? 1 : concurrency, pack: false };
     this.#threads = this.#createThreads();
+    this.#closeStarted = new Promise((resolve) => (this.#startClose = () => resolve('closed')));
   }
 
   /** Requests waiting for a thread slot. */
@@ -228,7 +232,10 @@ export class FunctionPool implements CallOwner {
       timer = setTimeout(resolve, timeoutMs, 'timeout');
     });
     try {
-      const outcome = await Promise.race([this.#threads.run(probe, null) as Promise<TaskOutcome>, timedOut]);
+      const outcome = await Promise.race([this.#threads.run(probe, null) as Promise<TaskOutcome>, timedOut, this.#closeStarted]);
+      if (outcome === 'closed') {
+        return { failure: 'load', name: 'Error', message: 'the pool was closed before the module finished loading', stack: undefined, runMs: 0 };
+      }
       if (outcome === 'timeout') {
         const message = `the module did not finish loading within ${formatDuration(timeoutMs)}`;
         return { failure: 'load', name: 'Error', message, stack: undefined, runMs: 0 };
@@ -273,6 +280,7 @@ export class FunctionPool implements CallOwner {
 
   async #close(options: { force?: boolean; graceMs?: number }): Promise<void> {
     this.#closing = true;
+    this.#startClose();
     if (this.#backoff !== undefined) clearTimeout(this.#backoff.timer);
     if (!this.#isIdle()) {
       const drained = new Promise<void>((resolve) => this.#idle.push(resolve));

@@ -21,6 +21,19 @@ const SKIPPED_DIRS = new Set(['node_modules', '.git', '.fngate']);
 const CHOKIDAR_THROTTLE_MS = 50;
 const VERIFY_AFTER_MS = CHOKIDAR_THROTTLE_MS + 15;
 
+/** Events on files nobody watches are remembered this long (see setFiles' `changedSince`). */
+const UNWATCHED_MEMORY_MS = 60_000;
+
+export interface WatchedFiles {
+  /**
+   * Files that join the watched set and changed at or after this time (Date.now()) are reported
+   * at once: a build that started then may have read them before that change.
+   */
+  readonly changedSince?: number;
+  /** Also report files created anywhere in the project (something waits for a file to appear). */
+  readonly reportAdditions?: boolean;
+}
+
 /**
  * Watches the project directory and reports changes to the files that matter: config.yaml and
  * every project file some bundle includes. Watching the whole tree (as vite does) rather than
@@ -33,6 +46,9 @@ export class ProjectWatcher {
   readonly #onChange: ProjectWatcherOptions['onChange'];
   readonly #debounceMs: number;
   #files: ReadonlySet<string> = new Set();
+  #reportAdditions = false;
+  /** File nobody watches -> when its last event came (Date.now()). */
+  readonly #unwatched = new Map<string, number>();
   #pending = new Set<string>();
   #debounce: NodeJS.Timeout | undefined;
   /** File -> stat signature when it was last reported. */
@@ -46,7 +62,9 @@ export class ProjectWatcher {
     this.#onChange = options.onChange;
     this.#debounceMs = options.debounceMs ?? 20;
     watcher.on('all', (event, path) => {
-      if (event === 'add' || event === 'change' || event === 'unlink') this.#record(path);
+      if (event !== 'add' && event !== 'change' && event !== 'unlink') return;
+      if (this.#files.has(path) || (event === 'add' && this.#reportAdditions)) this.#record(path);
+      else this.#noteUnwatched(path);
     });
   }
 
@@ -65,8 +83,16 @@ export class ProjectWatcher {
   }
 
   /** The files whose changes are reported (absolute paths). */
-  setFiles(files: Iterable<string>): void {
+  setFiles(files: Iterable<string>, options: WatchedFiles = {}): void {
+    const previous = this.#files;
     this.#files = new Set(files);
+    this.#reportAdditions = options.reportAdditions ?? false;
+    for (const file of this.#files) {
+      if (previous.has(file)) continue;
+      const changedAt = this.#unwatched.get(file);
+      this.#unwatched.delete(file);
+      if (changedAt !== undefined && options.changedSince !== undefined && changedAt >= options.changedSince) this.#record(file);
+    }
   }
 
   async close(): Promise<void> {
@@ -76,8 +102,18 @@ export class ProjectWatcher {
     await this.#watcher.close();
   }
 
+  #noteUnwatched(path: string): void {
+    const now = Date.now();
+    this.#unwatched.delete(path); // re-inserted last: the map stays in time order
+    this.#unwatched.set(path, now);
+    for (const [file, at] of this.#unwatched) {
+      if (now - at < UNWATCHED_MEMORY_MS) break;
+      this.#unwatched.delete(file);
+    }
+  }
+
   #record(path: string): void {
-    if (this.#closed || !this.#files.has(path)) return;
+    if (this.#closed) return;
     this.#pending.add(path);
     clearTimeout(this.#debounce);
     this.#debounce = setTimeout(() => void this.#flush(), this.#debounceMs);

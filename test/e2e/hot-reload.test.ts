@@ -1,29 +1,9 @@
 import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { createProject, type TempProject } from '../helpers/project.js';
-import { startRuntime, type StartedRuntime } from '../helpers/runtime.js';
+import { COUNTER, devProject, returning, servesEventually, text } from '../helpers/dev-project.js';
+import { createProject } from '../helpers/project.js';
+import { startRuntime } from '../helpers/runtime.js';
 import { waitFor } from '../helpers/wait.js';
-
-/** A function whose body is `text`. */
-const returning = (text: string) => `export default () => ${JSON.stringify(text)};\n`;
-
-/** A function that counts calls in module scope: its state survives only if its pool does. */
-const COUNTER = 'let calls = 0;\nexport default () => `count ${++calls}`;\n';
-
-async function devProject(files: Record<string, string>): Promise<{ project: TempProject; server: StartedRuntime }> {
-  const project = await createProject(files);
-  const server = await startRuntime({ cwd: project.dir, watch: true, mode: 'dev' });
-  return { project, server };
-}
-
-async function text(server: StartedRuntime, path: string): Promise<string> {
-  return (await server.fetch(path)).text();
-}
-
-/** Polls until `path` answers `expected` (the new version is serving). */
-function servesEventually(server: StartedRuntime, path: string, expected: string): Promise<true> {
-  return waitFor(async () => (await text(server, path)) === expected || undefined, { what: `${path} to answer "${expected}"` });
-}
 
 describe('hot reload of sources', () => {
   it('serves the new code after a function file is saved', async () => {
