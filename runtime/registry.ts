@@ -29,6 +29,8 @@ export interface RegistryOptions {
   readonly outDir: string;
   /** NODE_ENV inside functions. */
   readonly nodeEnv: string;
+  /** Pools for `fngate invoke` (see FunctionWorkerData.invoke). @default false */
+  readonly invoke?: boolean;
   readonly logger: Logger;
   /** A deploy after a function's first one finished, swapped in or not. */
   readonly onReload?: (name: string, result: DeployResult) => void;
@@ -245,6 +247,7 @@ export class FunctionRegistry {
       type: entry.config.type,
       shared: this.#sharedMemory(entry),
       nodeEnv: this.#options.nodeEnv,
+      invoke: this.#options.invoke ?? false,
       onIncident: (message) => this.#options.logger.error(message),
     });
     this.#warming.add(pool);

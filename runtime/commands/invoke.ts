@@ -70,7 +70,7 @@ export async function run(argv: readonly string[]): Promise<void> {
   if (typeof request === 'string') return usageError(request);
 
   const outDir = await createOutDir(config.root);
-  const registry = new FunctionRegistry({ root: config.root, outDir, nodeEnv: process.env.NODE_ENV ?? 'development', logger: consoleLogger });
+  const registry = new FunctionRegistry({ root: config.root, outDir, nodeEnv: process.env.NODE_ENV ?? 'development', logger: consoleLogger, invoke: true });
   let reply: TaskReply | undefined;
   let failure: FngateError | undefined;
   try {

@@ -60,6 +60,8 @@ export interface FunctionPoolOptions {
   readonly shared?: SharedArrayBuffer | null;
   /** NODE_ENV inside the function: `development` in dev, `production` in start. */
   readonly nodeEnv: string;
+  /** For `fngate invoke` (see FunctionWorkerData.invoke). @default false */
+  readonly invoke?: boolean;
   /** Something worth telling the user that no request will report (a crash outside a request, a back-off). */
   readonly onIncident?: (message: string) => void;
 }
@@ -150,6 +152,7 @@ export class FunctionPool implements CallOwner {
       controlChannel,
       type: options.type ?? 'auto',
       shared: options.shared ?? null,
+      invoke: options.invoke ?? false,
     };
     const { concurrency } = options.settings;
     // auto starts at 1: the first requests tell whether this function's requests are short.

@@ -115,6 +115,11 @@ export interface FunctionWorkerData {
   readonly type: 'auto' | 'handler' | 'fetch' | 'lambda';
   /** The function's shared memory (config `sharedMemory`), the same buffer on every thread; null without. */
   readonly shared: SharedArrayBuffer | null;
+  /**
+   * `fngate invoke`: the function's console output goes to stderr (stdout carries the response
+   * body), and a last line without a newline is written when the task ends.
+   */
+  readonly invoke: boolean;
 }
 
 /** Main -> workers on the control channel. Only the thread running `id` reacts. */

@@ -26,11 +26,15 @@ try {
 // A function's console output, prefixed with its name line by line: `[sort] sorted 1000000`.
 // Only whole lines leave the thread, in one write each, so the main thread never prints half a
 // line of one thread in the middle of another's (a partial line goes out after 100 ms).
-prefixLines(process.stdout, `[${workerData.name}] `);
-prefixLines(process.stderr, `[${workerData.name}] `);
+// Under `fngate invoke` stdout carries the response body, so the function's output goes to stderr.
+const output = workerData.invoke ? process.stderr : process.stdout;
+const flushers = [prefixLines(process.stdout, `[${workerData.name}] `, output), prefixLines(process.stderr, `[${workerData.name}] `, process.stderr)];
+/** Writes out partial lines now: `fngate invoke` ends the thread right after its one task. */
+const flushOutput = workerData.invoke ? () => flushers.forEach((flush) => flush()) : undefined;
 
-function prefixLines(stream, prefix) {
-  const write = stream.write.bind(stream);
+/** Replaces `stream.write` with one that writes whole, prefixed lines to `target`; returns a flush of the partial line. */
+function prefixLines(stream, prefix, target) {
+  const write = target.write.bind(target);
   let partial = '';
   let timer;
   const flushPartial = () => {
@@ -56,6 +60,10 @@ function prefixLines(stream, prefix) {
       timer = undefined;
     }
     return write(`${prefix}${text.slice(0, end).replaceAll('\n', `\n${prefix}`)}\n`, callback);
+  };
+  return () => {
+    clearTimeout(timer);
+    flushPartial();
   };
 }
 
@@ -105,5 +113,9 @@ export default function run(task) {
       : transferBatch(outcomes);
   }
   const outcome = runTask(task);
+  if (flushOutput !== undefined) {
+    if (typeof outcome?.then !== 'function') return flushOutput(), transfer(outcome);
+    return outcome.then((value) => (flushOutput(), transfer(value)));
+  }
   return typeof outcome?.then === 'function' ? outcome.then(transfer) : transfer(outcome);
 }

@@ -16,12 +16,15 @@ async function project(): Promise<TempProject> {
     routes: GET /throws
   users:
     routes: GET /users/:id
+  chatty:
+    routes: GET /chatty
 `,
     'functions/hello.ts': 'export default (req: Request, ctx: { params: Record<string, string> }) => `hello ${ctx.params.name ?? "world"}`;\n',
     'functions/echo.ts':
       'export default async (req: Request) => ({ type: req.headers.get("content-type"), custom: req.headers.get("x-custom"), body: await req.json() });\n',
     'functions/missing.ts': 'export default () => new Response("no such thing", { status: 404 });\n',
     'functions/throws.ts': 'export default () => {\n  throw new Error("invoke failure");\n};\n',
+    'functions/chatty.ts': 'export default () => {\n  console.log("line one\\nline two");\n  process.stdout.write("no newline at the end");\n  return "the body";\n};\n',
     'functions/users.ts': 'export default (req: Request, ctx: { params: Record<string, string> }) => ({ id: ctx.params.id });\n',
   });
 }
@@ -36,6 +39,14 @@ describe('fngate invoke', () => {
     expect(cli.stdout() + cli.stderr()).not.toContain('fngate ready');
     // Nothing left behind in the project.
     expect((await readdir(dir.path('.fngate'))).filter((name) => name.startsWith('run-'))).toEqual([]);
+  });
+
+  it("keeps the function's console output off stdout, which carries only the body, and prints its last partial line", async () => {
+    const dir = await project();
+    const cli = runCli(['invoke', 'chatty'], { cwd: dir.dir });
+    expect(await cli.exited).toBe(0);
+    expect(cli.stdout()).toBe('the body');
+    expect(cli.stderr()).toContain('[chatty] line one\n[chatty] line two\n[chatty] no newline at the end\n');
   });
 
   it('fills route parameters from --path', async () => {
