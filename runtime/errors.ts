@@ -36,6 +36,14 @@ export const HTTP_ERRORS = {
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 
+/**
+ * Whether a failure's time says something about the function's latency: not for a request
+ * refused at once (queue full) or one nobody was waiting for any more (the client left).
+ */
+export function isTimedFailure(code: string): boolean {
+  return code !== 'FNGATE_QUEUE_FULL' && code !== 'FNGATE_CLIENT_CLOSED';
+}
+
 export interface FngateErrorOptions {
   /** The function the failure belongs to, when there is one. */
   fn?: string | undefined;

@@ -75,7 +75,9 @@ export function mountAdmin(app: Hono<any>, admin: AdminEndpoints | null): void {
 }
 
 function authorized(header: string | undefined, query: string | undefined, token: string): boolean {
-  const given = header?.startsWith('Bearer ') ? header.slice(7).trim() : query;
+  // The scheme is case-insensitive (RFC 9110 11.1).
+  const bearer = header === undefined ? null : /^bearer\s+(.+)$/i.exec(header);
+  const given = bearer ? bearer[1]!.trim() : query;
   if (given === undefined) return false;
   const a = Buffer.from(given);
   const b = Buffer.from(token);

@@ -77,6 +77,11 @@ export interface FunctionStatus {
     readonly queue: Percentiles | null;
     /** On the thread: the handler and response normalization. */
     readonly run: Percentiles | null;
+    /**
+     * Queue wait plus run, failures included (a timeout counts with the time it took to give up;
+     * refused-at-once and abandoned requests do not count): what clients waited.
+     */
+    readonly total: Percentiles | null;
   };
   /** Newest first, at most 5. */
   readonly lastErrors: readonly { readonly at: string; readonly code: string; readonly status: number; readonly message: string }[];

@@ -1,4 +1,5 @@
 import type { Percentiles } from '../admin/status-types.js';
+import { isTimedFailure } from '../errors.js';
 
 /** Percentiles cover the requests of the last 20 seconds... */
 const WINDOW_MS = 20_000;
@@ -9,6 +10,7 @@ const RATE_SECONDS = 5;
 /** Seconds of per-second counts kept (a power of two, > RATE_SECONDS). */
 const RING = 8;
 const LAST_ERRORS = 5;
+
 /** HTTP statuses counted in an array; anything else (nonstandard) in a map. */
 const STATUS_SLOTS = 600;
 
@@ -42,10 +44,14 @@ export class FunctionStats {
   lastReload: ReloadRecord | null = null;
   readonly #statusCounts = new Uint32Array(STATUS_SLOTS);
   readonly #otherStatuses = new Map<number, number>();
-  /** The last SAMPLES answers: when (performance.now()), queue wait and run time (ms). */
+  /**
+   * The last SAMPLES answers: when (performance.now()), queue wait, run time and their total
+   * (ms). A failure has only a total (NaN for the others).
+   */
   readonly #at = new Float64Array(SAMPLES);
   readonly #queueMs = new Float64Array(SAMPLES);
   readonly #runMs = new Float64Array(SAMPLES);
+  readonly #totalMs = new Float64Array(SAMPLES);
   #samples = 0;
   readonly #second = new Float64Array(RING).fill(-1);
   readonly #count = new Float64Array(RING);
@@ -59,14 +65,24 @@ export class FunctionStats {
     this.#at[slot] = now;
     this.#queueMs[slot] = queueMs;
     this.#runMs[slot] = runMs;
+    this.#totalMs[slot] = queueMs + runMs;
     this.#countRate(now);
   }
 
   /** A request answered with an fngate error (timeout, crash, queue full, client gone...). */
-  failed(code: string, status: number, message: string): void {
+  failed(code: string, status: number, message: string, totalMs: number): void {
     this.failures.set(code, (this.failures.get(code) ?? 0) + 1);
     this.#countStatus(status);
-    this.#countRate(performance.now());
+    const now = performance.now();
+    // A timeout, a crash, a throwing handler count in `total` with the time they took.
+    if (isTimedFailure(code)) {
+      const slot = this.#samples++ & (SAMPLES - 1);
+      this.#at[slot] = now;
+      this.#queueMs[slot] = NaN;
+      this.#runMs[slot] = NaN;
+      this.#totalMs[slot] = totalMs;
+    }
+    this.#countRate(now);
     this.lastErrors.unshift({ at: new Date().toISOString(), code, status, message });
     if (this.lastErrors.length > LAST_ERRORS) this.lastErrors.length = LAST_ERRORS;
   }
@@ -107,11 +123,16 @@ export class FunctionStats {
     return this.#percentiles(this.#runMs);
   }
 
+  /** Queue wait plus run of every request that got an answer in time or failed on the way (timeouts included). */
+  totalPercentiles(): Percentiles | null {
+    return this.#percentiles(this.#totalMs);
+  }
+
   #percentiles(values: Float64Array): Percentiles | null {
     const since = performance.now() - WINDOW_MS;
     const held = Math.min(this.#samples, SAMPLES);
     const recent: number[] = [];
-    for (let i = 0; i < held; i++) if (this.#at[i]! >= since) recent.push(values[i]!);
+    for (let i = 0; i < held; i++) if (this.#at[i]! >= since && !Number.isNaN(values[i]!)) recent.push(values[i]!);
     if (recent.length === 0) return null;
     recent.sort((a, b) => a - b);
     const at = (p: number) => recent[Math.min(recent.length - 1, Math.ceil((p / 100) * recent.length) - 1)]!;

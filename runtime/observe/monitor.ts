@@ -97,8 +97,8 @@ export class Monitor {
         log?.answered(method, target, fn, status, queueMs, runMs);
       },
       failed(method, target, error, totalMs) {
-        stats.failed(error.code, error.status, error.message);
-        (series ?? seriesNow())?.failed(error.code, error.status);
+        stats.failed(error.code, error.status, error.message, totalMs);
+        (series ?? seriesNow())?.failed(error.code, error.status, totalMs);
         log?.failed(method, target, fn, error.status, error.code, totalMs);
       },
     };
@@ -153,7 +153,7 @@ export class Monitor {
             byStatus: stats.byStatus(),
             perSecond: stats.perSecond(),
           },
-          latency: { queue: stats.queuePercentiles(), run: stats.runPercentiles() },
+          latency: { queue: stats.queuePercentiles(), run: stats.runPercentiles(), total: stats.totalPercentiles() },
           lastErrors: [...stats.lastErrors],
           reloads: stats.reloads,
           lastReload: stats.lastReload,

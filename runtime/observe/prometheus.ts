@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { isTimedFailure } from '../errors.js';
 
 /** Pool figures read at scrape time. */
 export interface PoolGauges {
@@ -18,7 +19,7 @@ const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 /** One function's series, bound once: recording then skips the label lookup of every call. */
 export interface FunctionSeries {
   answered(status: number, queueMs: number, runMs: number): void;
-  failed(code: string, status: number): void;
+  failed(code: string, status: number, totalMs: number): void;
   reloaded(ok: boolean, ms: number): void;
 }
 
@@ -35,6 +36,7 @@ export class PrometheusMetrics {
   readonly #errors: Counter<'function' | 'code'>;
   readonly #queue: Histogram<'function'>;
   readonly #run: Histogram<'function'>;
+  readonly #total: Histogram<'function'>;
   readonly #reloads: Counter<'function' | 'result'>;
   readonly #lastReload: Gauge<'function'>;
 
@@ -63,6 +65,13 @@ export class PrometheusMetrics {
     this.#run = new Histogram({
       name: 'fngate_run_duration_seconds',
       help: 'Time a request ran on its thread (handler and response normalization).',
+      labelNames: ['function'],
+      buckets: BUCKETS,
+      registers,
+    });
+    this.#total = new Histogram({
+      name: 'fngate_request_duration_seconds',
+      help: 'Queue wait plus run of each request, failures included (a timeout with the time it took); not requests refused at once (queue full) or abandoned by their client.',
       labelNames: ['function'],
       buckets: BUCKETS,
       registers,
@@ -111,16 +120,19 @@ export class PrometheusMetrics {
     const byStatus = new Map<number, { inc(): void }>();
     const queue = this.#queue.labels(fn);
     const run = this.#run.labels(fn);
+    const total = this.#total.labels(fn);
     const lastReload = this.#lastReload.labels(fn);
     return {
       answered: (status, queueMs, runMs) => {
         this.#status(byStatus, fn, status).inc();
         queue.observe(queueMs / 1000);
         run.observe(runMs / 1000);
+        total.observe((queueMs + runMs) / 1000);
       },
-      failed: (code, status) => {
+      failed: (code, status, totalMs) => {
         this.#status(byStatus, fn, status).inc();
         this.#errors.inc({ function: fn, code });
+        if (isTimedFailure(code)) total.observe(totalMs / 1000);
       },
       reloaded: (ok, ms) => {
         this.#reloads.inc({ function: fn, result: ok ? 'ok' : 'error' });

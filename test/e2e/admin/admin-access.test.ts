@@ -40,6 +40,7 @@ describe('access to /_fngate/', () => {
     expect((await errorOf(missing)).code).toBe('FNGATE_UNAUTHORIZED');
     expect((await server.fetch('/_fngate/status', { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
     expect((await server.fetch('/_fngate/status', { headers: { authorization: 'Bearer s3cret-token' } })).status).toBe(200);
+    expect((await server.fetch('/_fngate/status', { headers: { authorization: 'bearer s3cret-token' } })).status).toBe(200);
     expect((await server.fetch('/_fngate/metrics?token=s3cret-token')).status).toBe(200);
     // Function routes are not behind the token.
     expect((await server.fetch('/hello')).status).toBe(200);

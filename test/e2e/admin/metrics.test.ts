@@ -27,6 +27,10 @@ describe('GET /_fngate/metrics', () => {
     expect(text).toContain('# TYPE fngate_run_duration_seconds histogram');
     expect(sample(text, 'fngate_run_duration_seconds_count{function="inspect"}')).toBe(4);
     expect(sample(text, 'fngate_queue_duration_seconds_bucket{le="+Inf",function="inspect"}')).toBe(4);
+    // The total, failures included: the throwing request counts there, not in run time.
+    expect(sample(text, 'fngate_request_duration_seconds_count{function="inspect"}')).toBe(4);
+    expect(sample(text, 'fngate_request_duration_seconds_count{function="throws"}')).toBe(1);
+    expect(sample(text, 'fngate_run_duration_seconds_count{function="throws"}')).toBeUndefined();
     expect(sample(text, 'fngate_threads_max{function="limited"}')).toBe(1);
     expect(sample(text, 'fngate_queue_max{function="limited"}')).toBe(1);
     expect(sample(text, 'fngate_threads{function="inspect"}')).toBeGreaterThanOrEqual(1);

@@ -39,6 +39,9 @@ describe('GET /_fngate/status', () => {
     expect(throws.requests).toMatchObject({ completed: 0, failed: { FNGATE_FUNCTION_ERROR: 1 }, byStatus: { '500': 1 } });
     expect(throws.lastErrors[0]).toMatchObject({ code: 'FNGATE_FUNCTION_ERROR', status: 500 });
     expect(throws.lastErrors[0]!.message).toContain('cannot total order 7');
+    // A failure has no queue/run split, but counts in the total clients waited.
+    expect(throws.latency).toMatchObject({ queue: null, run: null, total: { count: 1 } });
+    expect(inspect.latency.total).toMatchObject({ count: 3 });
 
     const report = (await (await server.fetch('/_fngate/status')).json()) as StatusReport;
     expect(report.fngate).toMatchObject({ mode: 'dev', pid: process.pid });
