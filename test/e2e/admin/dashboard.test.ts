@@ -130,6 +130,23 @@ describe.skipIf(!hasChromium)('the /_fngate/ dashboard in a real browser', () =>
     expect(pageErrors).toEqual([]);
   });
 
+  it('tells to raise maxQueue when requests were refused with QUEUE_FULL, after the queue emptied', async () => {
+    const project = await createProject({
+      'config.yaml': 'functions:\n  tight:\n    routes: GET /tight\n    maxThreads: 1\n    maxQueue: 0\n    concurrency: 1\n',
+      'functions/tight.ts': 'import { setTimeout as sleep } from "node:timers/promises";\nexport default async () => { await sleep(300); return "ok"; };\n',
+    });
+    const server = await startRuntime({ cwd: project.dir, mode: 'dev', logRequests: false });
+    const statuses = (await Promise.all([server.fetch('/tight'), server.fetch('/tight')])).map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 503]);
+    const { page, pageErrors } = await openDashboard(server);
+    const hint = page.locator('[data-function="tight"] [data-field="hint"]');
+    await waitFor(async () => /1 request refused with QUEUE_FULL in the last minute: raise maxQueue \(now 0\)/.test((await hint.textContent()) ?? ''), {
+      timeoutMs: 10_000,
+      what: 'the QUEUE_FULL hint',
+    });
+    expect(pageErrors).toEqual([]);
+  });
+
   it('shows errors as text, never as markup', async () => {
     const project = await createProject({
       'config.yaml': 'functions:\n  thrower:\n    routes: GET /thrower\n',
