@@ -145,6 +145,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       exposeStacks: mode === 'dev',
       invoke: (fn, envelope) => registry.invoke(fn, envelope),
       recorder: (fn) => monitor.recorder(fn),
+      unrouted: (method, target, error) => monitor.unrouted(method, target, error),
       admin: adminFor(served),
     });
 

@@ -242,6 +242,13 @@ describe('config', () => {
     expect(problems).toEqual([expect.stringMatching(/^config\.yaml:4 functions\.hello\.env\.TOKEN: references \$\{SECRET\}, which is not set/)]);
   });
 
+  it('rejects a function name that does not start with a letter, naming the rule', async () => {
+    const problems = await problemsOf(['functions:', '  9lives:', '    routes: GET /a'].join('\n'));
+    expect(problems).toEqual([
+      'config.yaml:2 functions.9lives: expected a function name: a letter, then letters, digits, "-" or "_", got "9lives"',
+    ]);
+  });
+
   it('says so when the config file cannot be read', () => {
     expect(() => loadConfig('/nonexistent/config.yaml')).toThrow(/cannot read config: file not found/);
   });

@@ -129,6 +129,11 @@ function schemaIssueToProblems(issue: z.core.$ZodIssue, raw: unknown, locate: Lo
       return locate([...issue.path, key], `unknown key${hint}`);
     });
   }
+  if (issue.code === 'invalid_key' && issue.issues.length > 0) {
+    // A map key that is not a valid name: the key's own problem, not the map's.
+    const key = issue.path[issue.path.length - 1];
+    return [locate(issue.path, `${issue.issues[0]!.message}, got ${JSON.stringify(String(key))}`)];
+  }
   if (issue.code === 'invalid_union') {
     // When exactly one alternative matched the shape (e.g. a list) and failed inside it,
     // report that alternative's own problems, at their own paths.

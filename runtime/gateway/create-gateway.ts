@@ -35,6 +35,8 @@ export interface GatewayOptions {
   readonly invoke: (fn: string, envelope: TaskEnvelope) => PendingReply;
   /** Where each function's answers are counted and logged. */
   readonly recorder: (fn: string) => RequestRecorder;
+  /** Told of each request no function got (404, 405, 400), for the request log. */
+  readonly unrouted?: (method: string, target: string, error: FngateError) => void;
   /** The /_fngate/ endpoints; null: off (they answer 404). */
   readonly admin: AdminEndpoints | null;
 }
@@ -73,10 +75,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     paths.add('ALL', route.path, route.method);
   }
 
+  const unrouted = (method: string, target: string, error: FngateError): Response => {
+    options.unrouted?.(method, target, error);
+    return errorResponse(error, false);
+  };
+
   app.notFound((c) => {
+    const target = c.env.incoming.url ?? c.req.path;
     const [matches] = paths.match(c.req.method, c.req.path);
     if (matches.length === 0) {
-      return errorResponse(new FngateError('FNGATE_NOT_FOUND', `no route matches ${c.req.method} ${c.req.path}`), false);
+      return unrouted(c.req.method, target, new FngateError('FNGATE_NOT_FOUND', `no route matches ${c.req.method} ${c.req.path}`));
     }
     const allowed = new Set<string>();
     for (const [method] of matches) {
@@ -85,11 +93,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (method === 'GET') allowed.add('HEAD');
     }
     const allow = ALL_METHODS.filter((m) => allowed.has(m)).join(', ');
-    return errorResponse(
+    return unrouted(
+      c.req.method,
+      target,
       new FngateError('FNGATE_METHOD_NOT_ALLOWED', `${c.req.path} does not accept ${c.req.method}; allowed: ${allow}`, {
         headers: { allow },
       }),
-      false,
     );
   });
 
@@ -103,7 +112,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         try {
           decodeURIComponent(path);
         } catch {
-          return errorResponse(new FngateError('FNGATE_BAD_REQUEST', `invalid percent-encoding in path ${path}`), false);
+          return unrouted(request.method, target, new FngateError('FNGATE_BAD_REQUEST', `invalid percent-encoding in path ${path}`));
         }
       }
       return app.fetch(request, env);

@@ -81,6 +81,11 @@ export class Monitor {
     return stats;
   }
 
+  /** A request the gateway answered itself, without a function (404, 405, 400). */
+  unrouted(method: string, target: string, error: FngateError): void {
+    this.#log?.unrouted(method, target, error.status, error.code);
+  }
+
   recorder(fn: string): RequestRecorder {
     const stats = this.stats(fn);
     const log = this.#log;

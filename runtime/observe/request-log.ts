@@ -22,6 +22,11 @@ export class RequestLog {
     this.#add(`${method} ${target} ${status} ${fn} ${code}  after ${ms(totalMs)}`);
   }
 
+  /** A request no function got: no route (404), another method (405), a malformed path (400). */
+  unrouted(method: string, target: string, status: number, code: string): void {
+    this.#add(`${method} ${target} ${status} ${code}`);
+  }
+
   /** Writes what is buffered now (at shutdown). */
   flush(): void {
     clearImmediate(this.#flush);

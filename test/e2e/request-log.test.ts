@@ -47,6 +47,8 @@ describe('request log and function output', () => {
     expect((await fetch(`${url}/slow`)).status).toBe(504);
     await waitFor(() => /^GET \/hello\/ada 200 hello {2}queue \d+(\.\d)? ms {2}run \d+(\.\d)? ms$/m.test(cli.stdout()), { what: 'the 200 log line' });
     await waitFor(() => /^GET \/slow 504 slow FNGATE_TIMEOUT {2}after \d+ ms$/m.test(cli.stdout()), { what: 'the 504 log line' });
+    expect((await fetch(`${url}/nowhere?x=1`)).status).toBe(404);
+    await waitFor(() => /^GET \/nowhere\?x=1 404 FNGATE_NOT_FOUND$/m.test(cli.stdout()), { what: 'the 404 log line' });
     expect(cli.stdout()).toMatch(/^\[hello\] greeting ada$/m);
   });
 
