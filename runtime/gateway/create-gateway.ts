@@ -144,7 +144,7 @@ function functionHandler(fn: string, hasParams: boolean, recorder: RequestRecord
       outgoing.on('close', cancelIfUnanswered);
       const reply = await pending.promise;
       recorder.answered(method, incoming.url ?? '/', reply);
-      return replyResponse(reply, fn, requestId, pending.body);
+      return replyResponse(reply, fn, requestId, pending.body, method === 'HEAD');
     } catch (error) {
       const failure = asFngateError(error);
       recorder.failed(method, incoming.url ?? '/', failure, performance.now() - started);

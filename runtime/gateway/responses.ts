@@ -6,7 +6,7 @@ import { Reply, type TaskReply } from '../pool/protocol.js';
  * @hono/node-server writes them with one writeHead() call (its fast path); repeated names such as
  * set-cookie become arrays, which writeHead() sends as separate header lines.
  */
-export function replyResponse(reply: TaskReply, fn: string, requestId: number, stream: ReadableStream<Uint8Array> | null): Response {
+export function replyResponse(reply: TaskReply, fn: string, requestId: number, stream: ReadableStream<Uint8Array> | null, head = false): Response {
   const headers: Record<string, string | string[]> = {};
   const flat = reply[Reply.headers];
   for (let i = 0; i < flat.length; i += 2) {
@@ -23,6 +23,12 @@ export function replyResponse(reply: TaskReply, fn: string, requestId: number, s
   const own = headers['server-timing'];
   headers['server-timing'] = own === undefined ? timing : `${String(own)}, ${timing}`;
   const raw = reply[Reply.body];
+  if (stream !== null && head) {
+    // Hono drops the body of a HEAD response unread: a stream nobody cancels would hold its
+    // thread slot for good. Headers only, then (no length is known).
+    void stream.cancel();
+    return new Response(null, { status: reply[Reply.status], headers: headersOf(headers) });
+  }
   if (stream !== null) {
     // Sent as it comes (chunked); a proxy must not buffer it either.
     headers['x-accel-buffering'] ??= 'no';
@@ -31,7 +37,18 @@ export function replyResponse(reply: TaskReply, fn: string, requestId: number, s
   const body = raw === null ? null : typeof raw === 'string' ? raw : new Uint8Array(raw);
   // Explicit, so HEAD (which Hono answers with the GET response minus its body) keeps it too.
   if (body !== null) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
-  return new Response(body, { status: reply[Reply.status], headers: headers as unknown as NonNullable<ResponseInit['headers']> });
+  // Hono answers HEAD with new Response(null, response), which reads response.headers: from a
+  // plain object, repeated set-cookie values would be joined into one line there.
+  const init = head ? headersOf(headers) : (headers as unknown as NonNullable<ResponseInit['headers']>);
+  return new Response(body, { status: reply[Reply.status], headers: init });
+}
+
+function headersOf(record: Record<string, string | string[]>): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(record)) {
+    for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
+  }
+  return headers;
 }
 
 /** `{ "error": { "code", "message", "function", "stack"? } }` with the code's status. */

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixtureConfig } from '../helpers/fixtures.js';
 import { errorOf, startRuntime } from '../helpers/runtime.js';
+import { waitFor } from '../helpers/wait.js';
 
 const config = fixtureConfig('basics');
 
@@ -55,6 +56,18 @@ describe('function contract', () => {
     expect(await r.text()).toBe('custom');
     r = await get('empty-response');
     expect([r.status, await r.text()]).toEqual([202, '']);
+  });
+
+  it('answers HEAD with the headers of GET: each set-cookie on its own, and a stream cancelled instead of left holding its slot', async () => {
+    const server = await startRuntime({ config });
+    const head = await server.fetch('/results/response', { method: 'HEAD' });
+    expect(head.status).toBe(201);
+    expect(head.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect(head.headers.get('content-length')).toBe('6');
+    for (let i = 0; i < 3; i++) expect((await server.fetch('/results/stream', { method: 'HEAD' })).status).toBe(200);
+    const results = () => server.runtime.functions().find((fn) => fn.name === 'results')!;
+    await waitFor(() => results().running === 0, { what: 'the HEAD streams to release their slots' });
+    expect(await (await server.fetch('/results/stream')).text()).toBe('streamed');
   });
 
   it('answers 500 FNGATE_FUNCTION_ERROR for values that cannot become a response', async () => {
