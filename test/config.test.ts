@@ -215,6 +215,8 @@ describe('config', () => {
       'config.yaml:2 defaults.timeout: expected a duration like 250ms, 30s, 2m or a number of milliseconds, got "soon"',
       'config.yaml:6 functions.hello.maxQueue: expected a non-negative integer, got -1',
       'config.yaml:8 functions.sort.file: functions/missing.ts does not exist',
+      // hello's bad maxQueue does not hide that its route is claimed twice.
+      'config.yaml:9 functions.sort.routes: route "GET /hello" overlaps "GET /hello" already claimed by function "hello"',
     ]);
   });
 

@@ -74,20 +74,42 @@ export function parseConfig(
   throw new ConfigError(sortProblems(problems));
 }
 
-/** The config minus the sections and functions the schema rejected, or undefined if nothing is left. */
+/**
+ * The config minus what the schema rejected: bad keys are left out (so their defaults apply),
+ * and a function whose `routes` or `file` is bad is left out whole. Undefined if no function is
+ * left to check.
+ */
 function withoutInvalidParts(raw: unknown, issues: readonly z.core.$ZodIssue[]): UserConfig | undefined {
-  const bad = new Set(issues.map((issue) => issue.path.slice(0, issue.path[0] === 'functions' ? 2 : 1).join('\0')));
-  if (bad.has('') || bad.has('functions') || raw === null || typeof raw !== 'object') return undefined;
-  const { server, defaults, functions } = raw as Record<string, unknown>;
-  const kept = Object.entries((functions ?? {}) as Record<string, unknown>).filter(
-    ([name]) => !bad.has(`functions\0${name}`),
-  );
-  if (kept.length === 0) return undefined;
-  const candidate = {
-    server: bad.has('server') ? {} : server,
-    defaults: bad.has('defaults') ? {} : defaults,
-    functions: Object.fromEntries(kept),
+  if (raw === null || typeof raw !== 'object') return undefined;
+  /** 'server', 'defaults' or 'functions\0NAME' -> its rejected keys ('*': all of it). */
+  const rejected = new Map<string, Set<string>>();
+  for (const issue of issues) {
+    const path = issue.path.map(String);
+    for (const extra of issue.code === 'unrecognized_keys' ? issue.keys : [undefined]) {
+      const full = extra === undefined ? path : [...path, extra];
+      if (full.length === 0) return undefined;
+      const depth = full[0] === 'functions' ? 2 : 1;
+      const owner = full.slice(0, depth).join('\0');
+      if (!rejected.has(owner)) rejected.set(owner, new Set());
+      rejected.get(owner)!.add(full.length > depth ? full[depth]! : '*');
+    }
+  }
+  if (rejected.has('functions')) return undefined;
+  const keep = (owner: string, value: unknown): unknown => {
+    const bad = rejected.get(owner);
+    if (bad === undefined) return value;
+    if (bad.has('*') || value === null || typeof value !== 'object') return undefined;
+    return Object.fromEntries(Object.entries(value).filter(([key]) => !bad.has(key)));
   };
+  const { server, defaults, functions } = raw as Record<string, unknown>;
+  const kept = Object.entries((functions ?? {}) as Record<string, unknown>).flatMap(([name, fn]) => {
+    const bad = rejected.get(`functions\0${name}`);
+    if (bad?.has('routes') || bad?.has('file')) return [];
+    const value = keep(`functions\0${name}`, fn);
+    return value === undefined ? [] : [[name, value] as const];
+  });
+  if (kept.length === 0) return undefined;
+  const candidate = { server: keep('server', server) ?? {}, defaults: keep('defaults', defaults) ?? {}, functions: Object.fromEntries(kept) };
   const reparsed = configSchema.safeParse(candidate);
   return reparsed.success ? reparsed.data : undefined;
 }
