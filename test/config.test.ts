@@ -133,6 +133,29 @@ describe('config', () => {
     ]);
   });
 
+  it('rejects routes of two functions that could match the same request: optional params, wildcards, patterns', async () => {
+    const problems = await problemsOf(
+      [
+        'functions:',
+        '  hello:',
+        '    routes: [GET /files/:name?, "GET /n/:id{[0-9]+}", GET /w/*]',
+        '  sort:',
+        '    routes: [GET /files, GET /n/:id, GET /w/x, GET /files/a/b, "GET /n/:slug{[a-z]+}", GET /n/abc, GET /w, GET /x/]',
+        '  third:',
+        '    file: functions/hello.ts',
+        '    routes: [GET /x, GET /n/7]',
+      ].join('\n'),
+    );
+    // Apart: a longer path, another pattern, a literal the pattern refuses, /x and /x/.
+    expect(problems).toEqual([
+      'config.yaml:5 functions.sort.routes[0]: route "GET /files" overlaps "GET /files/:name?" already claimed by function "hello"',
+      'config.yaml:5 functions.sort.routes[1]: route "GET /n/:id" overlaps "GET /n/:id{[0-9]+}" already claimed by function "hello"',
+      'config.yaml:5 functions.sort.routes[2]: route "GET /w/x" overlaps "GET /w/*" already claimed by function "hello"',
+      'config.yaml:5 functions.sort.routes[6]: route "GET /w" overlaps "GET /w/*" already claimed by function "hello"',
+      'config.yaml:8 functions.third.routes[1]: route "GET /n/7" overlaps "GET /n/:id{[0-9]+}" already claimed by function "hello"',
+    ]);
+  });
+
   it('treats ANY as claiming every method', async () => {
     const problems = await problemsOf(
       ['functions:', '  hello:', '    routes: ANY /x', '  sort:', '    routes: DELETE /x'].join('\n'),

@@ -2,7 +2,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { isInside } from '../util/paths.js';
-import { claimedMethods, parseRoute, routeShape, type ResolvedRoute } from './routes.js';
+import { claimedMethods, parseRoute, pathsOverlap, routeShape, type ResolvedRoute, type RouteMethod } from './routes.js';
 import type { UserConfig } from './schema.js';
 import { formatSize, parseDuration, parseSize } from './units.js';
 
@@ -134,7 +134,7 @@ export function resolveConfig(
   }
 
   // Route shape + method -> the function and route that claimed it first.
-  const claims = new Map<string, { fn: string; source: string }>();
+  const claims: { fn: string; source: string; path: string; shape: string; methods: readonly RouteMethod[] }[] = [];
   const functions: Record<string, ResolvedFunction> = {};
 
   for (const [name, fn] of entries) {
@@ -166,18 +166,19 @@ export function resolveConfig(
         return;
       }
       const shape = routeShape(parsed.path);
-      for (const method of claimedMethods(parsed.method)) {
-        const key = `${method} ${shape}`;
-        const previous = claims.get(key);
-        if (previous) {
-          const owner = previous.fn === name ? 'this function' : `function "${previous.fn}"`;
-          issues.push({
-            path: routePath,
-            message: `route "${parsed.source}" overlaps "${previous.source}" already claimed by ${owner}`,
-          });
-          break;
-        }
-        claims.set(key, { fn: name, source: parsed.source });
+      const methods = claimedMethods(parsed.method);
+      // The same shape twice is a duplicate; another function's route that could match the same
+      // requests is a conflict (the router would silently give them to one of the two).
+      const previous = claims.find(
+        (claim) =>
+          claim.methods.some((m) => methods.includes(m)) &&
+          (claim.shape === shape || (claim.fn !== name && pathsOverlap(claim.path, parsed.path))),
+      );
+      if (previous) {
+        const owner = previous.fn === name ? 'this function' : `function "${previous.fn}"`;
+        issues.push({ path: routePath, message: `route "${parsed.source}" overlaps "${previous.source}" already claimed by ${owner}` });
+      } else {
+        claims.push({ fn: name, source: parsed.source, path: parsed.path, shape, methods });
       }
       routes.push(parsed);
     });

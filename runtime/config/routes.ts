@@ -76,10 +76,62 @@ export function parseRoute(source: string): ResolvedRoute | { error: string } {
 
 /**
  * The shape a route matches, independent of parameter names: `/users/:id` and `/users/:name`
- * claim the same requests, so two functions may not both declare them.
+ * claim the same requests, so one function listing both has a duplicate.
  */
 export function routeShape(path: string): string {
-  return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, ':').replace(/\/$/, '') || '/';
+  return path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, ':');
+}
+
+/**
+ * Whether some request path could match both routes (Hono path syntax, strict about a trailing
+ * slash as the router is): then two functions would compete for it, and the one registered
+ * first would silently win. A parameter with a `{regex}` is assumed to match what the regex
+ * matches; two different regexes are assumed to be meant to tell requests apart.
+ */
+export function pathsOverlap(a: string, b: string): boolean {
+  return expandOptional(a).some((x) => expandOptional(b).some((y) => segmentsOverlap(x, y)));
+}
+
+type Segment = { kind: 'literal'; text: string } | { kind: 'param'; pattern: string | undefined } | { kind: 'rest' };
+
+/** `/files/:name?` matches `/files` and `/files/x`: both shapes. */
+function expandOptional(path: string): Segment[][] {
+  const raw = path.slice(1).split('/');
+  const last = raw[raw.length - 1]!;
+  const segments = raw.map(toSegment);
+  return PARAM_SEGMENT.exec(last)?.[3] ? [segments.slice(0, -1), segments] : [segments];
+}
+
+function toSegment(text: string): Segment {
+  if (text === '*' || (text.includes('*') && !text.startsWith(':'))) return { kind: 'rest' };
+  const param = PARAM_SEGMENT.exec(text);
+  if (param) return { kind: 'param', pattern: param[2]?.slice(1, -1) };
+  return { kind: 'literal', text };
+}
+
+function segmentsOverlap(a: readonly Segment[], b: readonly Segment[]): boolean {
+  for (let i = 0; ; i++) {
+    const x = a[i];
+    const y = b[i];
+    // A wildcard may match whatever follows (conservative: any number of segments).
+    if (x?.kind === 'rest' || y?.kind === 'rest') return true;
+    if (x === undefined || y === undefined) return x === y;
+    if (!segmentOverlaps(x, y)) return false;
+  }
+}
+
+function segmentOverlaps(x: Segment, y: Segment): boolean {
+  if (x.kind === 'literal' && y.kind === 'literal') return x.text === y.text;
+  if (x.kind === 'literal') return literalMatches(x.text, y);
+  if (y.kind === 'literal') return literalMatches(y.text, x);
+  const [p, q] = [(x as { pattern?: string }).pattern, (y as { pattern?: string }).pattern];
+  return p === undefined || q === undefined || p === q;
+}
+
+function literalMatches(text: string, param: Segment): boolean {
+  const pattern = (param as { pattern?: string }).pattern;
+  if (pattern === undefined) return text !== '';
+  return new RegExp(`^(?:${pattern})$`).test(text);
 }
 
 /** The methods a route claims; `ANY` claims all of them. */
