@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from './config/config-error.js';
 import { formatDuration } from './config/units.js';
 import { createRuntime, type FunctionState, type Runtime } from './create-runtime.js';
-import { PortInUseError } from './gateway/http-server.js';
+import { ListenError, PortInUseError } from './gateway/http-server.js';
 import { consoleLogger } from './log.js';
 
 const USAGE = `Usage: fngate <command> [options]
@@ -75,6 +75,7 @@ export async function main(argv: readonly string[]): Promise<void> {
 
   const command = positionals[0] ?? 'dev';
   if (command !== 'dev' && command !== 'start') return fail(`unknown command "${command}"\n\n${USAGE}`);
+  keepServingWithoutReaders();
   if (positionals.length > 1) return fail(`unexpected argument "${positionals[1]}"\n\n${USAGE}`);
 
   const portText = values.port ?? process.env.PORT;
@@ -114,6 +115,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (error instanceof PortInUseError) {
       return fail(`${error.message}; choose another with --port (0 picks a free one)`);
     }
+    if (error instanceof ListenError) return fail(error.message);
     throw error;
   }
 
@@ -140,6 +142,18 @@ export async function main(argv: readonly string[]): Promise<void> {
     consoleLogger.warn(`note: listening on all interfaces (${runtime.host}): every function is reachable from the network`);
   }
   handleSignals(runtime);
+}
+
+/**
+ * A server whose output nobody reads any more (`fngate dev | head -1`, a closed terminal) must
+ * keep serving: a write to a closed pipe is dropped instead of crashing the process with EPIPE.
+ */
+function keepServingWithoutReaders(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+    });
+  }
 }
 
 const DEFAULT_INSPECT = '127.0.0.1:9229';

@@ -11,5 +11,5 @@ export { loadConfig, parseConfig, type LoadConfigOptions } from './config/load-c
 export { ConfigError, formatProblem, type ConfigProblem } from './config/config-error.js';
 export type { ResolvedConfig, ResolvedFunction, ResolvedServer } from './config/resolve-config.js';
 export { FngateError, HTTP_ERRORS, type HttpErrorCode } from './errors.js';
-export { PortInUseError } from './gateway/http-server.js';
+export { ListenError, PortInUseError } from './gateway/http-server.js';
 export type { Logger } from './log.js';

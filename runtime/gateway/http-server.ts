@@ -20,10 +20,31 @@ export interface HttpServer {
   close(graceMs: number): Promise<void>;
 }
 
-export class PortInUseError extends Error {
-  override readonly name = 'PortInUseError';
-  readonly code = 'EADDRINUSE';
+/** The server could not listen: the host does not resolve or is not this machine's, no permission... */
+export class ListenError extends Error {
+  override readonly name: string = 'ListenError';
+  readonly code: string;
+
+  constructor(message: string, code: string) {
+    super(message);
+    this.code = code;
+  }
 }
+
+export class PortInUseError extends ListenError {
+  override readonly name = 'PortInUseError';
+
+  constructor(message: string) {
+    super(message, 'EADDRINUSE');
+  }
+}
+
+const LISTEN_FAILURES: Record<string, string> = {
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name could not be resolved (DNS)',
+  EADDRNOTAVAIL: 'the address is not one of this machine',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+};
 
 export interface HttpServerOptions {
   readonly host: string;
@@ -61,6 +82,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       server.off('listening', onListening);
       if (error.code === 'EADDRINUSE') {
         reject(new PortInUseError(`port ${options.port} on ${options.host} is already in use`));
+      } else if (error.code !== undefined && Object.hasOwn(LISTEN_FAILURES, error.code)) {
+        reject(new ListenError(`cannot listen on ${options.host}:${options.port}: ${LISTEN_FAILURES[error.code]} (${error.code})`, error.code));
       } else {
         reject(error);
       }

@@ -65,6 +65,21 @@ describe('fngate CLI', () => {
     expect(cli.stderr()).toContain('config.yaml:5 functions.gone: functions/gone.ts does not exist');
   });
 
+  it('exits 1 with one clear line when the host is not an address of this machine', async () => {
+    const cli = runCli(['start', '--config', BASICS, '--port', '0', '--host', '10.255.255.254']);
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr().trim()).toBe('fngate: cannot listen on 10.255.255.254:0: the address is not one of this machine (EADDRNOTAVAIL)');
+  });
+
+  it('keeps serving, and exits 0 on SIGTERM, after the reader of its output went away (| head -1)', async () => {
+    const cli = runCli(['dev', '--config', BASICS, '--port', '0']);
+    const url = await waitForReady(cli);
+    cli.child.stdout!.destroy(); // every later write (request log lines) hits a closed pipe
+    for (let i = 0; i < 3; i++) expect((await fetch(`${url}/inspect/a`)).status).toBe(200);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+  });
+
   it('exits 1 with one clear line when the port is in use', async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
