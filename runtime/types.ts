@@ -44,25 +44,48 @@ export interface Context<Env extends FunctionEnv = FunctionEnv> {
    * rejection is logged with the function's name; it cannot change the response.
    */
   waitUntil(promise: Promise<unknown>): void;
+  /**
+   * Part of the Workers/Hono `ExecutionContext` (so `export default app` type-checks as a
+   * FetchModule); there is no origin to fall through to here, so it does nothing.
+   */
+  passThroughOnException(): void;
+  /** Part of the Workers/Hono `ExecutionContext`; always an empty object here. */
+  readonly props: Record<string, unknown>;
 }
 
 /**
+ * A JSON response: any object or array JSON.stringify can serialize (plain objects, arrays,
+ * class instances, objects typed by an interface). Functions are not objects in this sense.
+ */
+export type JsonResult = object & { readonly call?: never; readonly apply?: never; readonly then?: never };
+
+/** Chunks a streamed body may yield. */
+export type StreamChunk = string | Uint8Array | ArrayBuffer;
+
+/**
  * What a handler may return; fngate turns it into the HTTP response:
- * - `Response`: sent as is.
+ * - `Response`: sent as is; a body that is a `ReadableStream` is streamed as it is produced.
  * - `string`: 200, `text/plain; charset=utf-8`.
- * - `Uint8Array` / `ArrayBuffer`: 200, `application/octet-stream`.
- * - `null` / `undefined`: 204 No Content.
- * - any other JSON-serializable value (object, array, number, boolean): 200, `application/json`.
- * Anything else (a function, a symbol, a cyclic object) is a 500 FNGATE_FUNCTION_ERROR.
+ * - `Uint8Array` (any typed array or DataView) / `ArrayBuffer`: 200, `application/octet-stream`.
+ * - `Blob`: 200 with the blob's type (`application/octet-stream` when it has none).
+ * - `ReadableStream`: 200 `application/octet-stream`, streamed; an async generator (or any
+ *   async iterable): 200 `text/plain; charset=utf-8`, streamed chunk by chunk.
+ * - `null` / `undefined` (or returning nothing): 204 No Content.
+ * - a number, boolean, object or array: 200 `application/json` (its JSON).
+ * Anything else (a function, a symbol, a bigint, a cyclic object, a `Map` or `Set`) is a 500
+ * FNGATE_FUNCTION_ERROR.
  */
 export type HandlerResult =
   | Response
   | string
-  | Uint8Array
   | ArrayBuffer
+  | ArrayBufferView
+  | Blob
+  | ReadableStream<StreamChunk>
+  | AsyncIterable<StreamChunk>
   | number
   | boolean
-  | object
+  | JsonResult
   | null
   | undefined
   | void;

@@ -197,6 +197,7 @@ class TaskContext implements Context {
   readonly requestId: string;
   readonly deadline: number;
   readonly shared: SharedArrayBuffer | null;
+  readonly props: Record<string, unknown> = {};
   /** Which request this is on the thread (1, 2, ...). */
   startIndex = 0;
   /** Event-loop utilization when the request started, if it had the thread to itself then. */
@@ -231,6 +232,8 @@ class TaskContext implements Context {
     // After a plain reply there is no slot left to hold: the work still runs, failures are logged.
     Promise.resolve(promise).catch((error: unknown) => console.error(`a ctx.waitUntil() promise rejected: ${error instanceof Error ? error.stack : String(error)}`));
   }
+
+  passThroughOnException(): void {}
 
   /** The reply is being sent: returns the FollowUp that must travel with it, if any. */
   replied(): FollowUp | undefined {

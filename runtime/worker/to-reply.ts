@@ -29,8 +29,17 @@ export function toReply(result: unknown, start: number, followUp: () => FollowUp
   if (result instanceof ArrayBuffer || ArrayBuffer.isView(result)) {
     return [200, ['content-type', BINARY], ownedBytes(result), elapsed(start), 0, 0];
   }
+  if (result instanceof Blob) {
+    const type = result.type || BINARY;
+    return result.arrayBuffer().then((bytes) => [200, ['content-type', type], bytes, elapsed(start), 0, 0]);
+  }
   if (typeof result === 'function' || typeof result === 'symbol' || typeof result === 'bigint') {
     throw new TypeError(`handler returned a ${typeof result}; ${EXPECTED}`);
+  }
+  if (result instanceof Map || result instanceof Set) {
+    // JSON.stringify would quietly send {}.
+    const kind = result instanceof Map ? 'Map (return Object.fromEntries(map))' : 'Set (return [...set])';
+    throw new TypeError(`handler returned a ${kind}, which has no JSON form`);
   }
   let json: string | undefined;
   try {

@@ -45,6 +45,8 @@ describe('function contract', () => {
     r = await get('bytes');
     expect([r.headers.get('content-type'), await r.text()]).toEqual(['application/octet-stream', 'bytes!']);
     expect(await (await get('arraybuffer')).text()).toBe('ab');
+    r = await get('blob');
+    expect([r.status, r.headers.get('content-type'), r.headers.get('content-length'), await r.text()]).toEqual([200, 'text/html', '11', '<p>blob</p>']);
     for (let i = 0; i < 3; i++) {
       expect([...new Uint8Array(await (await get('kept-bytes')).arrayBuffer())]).toEqual([1, 2, 3]);
     }
@@ -78,6 +80,7 @@ describe('function contract', () => {
       cyclic: /cannot be serialized to JSON/,
       'bad-status': /RangeError/,
       'bad-header': /header "x-ctl" has an invalid character/,
+      map: /handler returned a Map \(return Object\.fromEntries\(map\)\), which has no JSON form/,
     };
     for (const [kind, message] of Object.entries(expectations)) {
       const response = await fetch(`/results/${kind}`);
