@@ -147,8 +147,13 @@ function functionHandler(fn: string, hasParams: boolean, recorder: RequestRecord
       return replyResponse(reply, fn, requestId, pending.body, method === 'HEAD');
     } catch (error) {
       const failure = asFngateError(error);
-      recorder.failed(method, incoming.url ?? '/', failure, performance.now() - started);
-      if (!outgoing.headersSent) outgoing.setHeader('x-request-id', String(requestId));
+      const totalMs = performance.now() - started;
+      recorder.failed(method, incoming.url ?? '/', failure, totalMs);
+      if (!outgoing.headersSent) {
+        outgoing.setHeader('x-request-id', String(requestId));
+        // No queue/run split is known for a failure: how long the gateway waited for it.
+        outgoing.setHeader('server-timing', `total;dur=${Math.round(totalMs * 100) / 100}`);
+      }
       throw failure;
     }
   };

@@ -9,6 +9,8 @@ describe('fault: handler throws or returns garbage', () => {
     const server = await startRuntime({ config, mode: 'dev' });
     const response = await server.fetch('/throws?mode=throw');
     expect(response.status).toBe(500);
+    expect(response.headers.get('x-fngate-function')).toBe('throws');
+    expect(response.headers.get('server-timing')).toMatch(/^total;dur=[\d.]+$/);
     const error = await errorOf(response);
     expect(error).toMatchObject({ code: 'FNGATE_FUNCTION_ERROR', function: 'throws', message: 'TypeError: something went wrong inside' });
     expect(error.stack).toMatch(/^TypeError: something went wrong inside\n\s+at failDeep \(.*functions\/throws\.ts:4:\d+\)/);
