@@ -22,6 +22,8 @@ export interface PendingReply {
   readonly promise: Promise<TaskReply>;
   /** The body, when the function streams it (the reply's body is null then). */
   readonly body: ReadableStream<Uint8Array> | null;
+  /** Set for a streamed body: cuts the connection when the stream fails midway. */
+  onBodyFailure: (() => void) | undefined;
   cancel(): void;
 }
 
@@ -143,6 +145,7 @@ function functionHandler(fn: string, hasParams: boolean, recorder: RequestRecord
       (outgoing as PendingResponse)[kPending] = pending;
       outgoing.on('close', cancelIfUnanswered);
       const reply = await pending.promise;
+      if (pending.body !== null) pending.onBodyFailure = () => outgoing.destroy();
       recorder.answered(method, incoming.url ?? '/', reply);
       return replyResponse(reply, fn, requestId, pending.body, method === 'HEAD');
     } catch (error) {

@@ -43,6 +43,11 @@ export class Call implements Placement {
   loopAtTimeout: object | undefined;
   /** A streamed response body, set before the promise resolves. */
   body: ReadableStream<Uint8Array> | null = null;
+  /**
+   * Set by the gateway for a streamed body: the stream failed midway, so the connection must be
+   * cut (the client sees a truncated response). Without it the body stream errors.
+   */
+  onBodyFailure: (() => void) | undefined;
   resolve!: (reply: TaskReply) => void;
   reject!: (error: FngateError) => void;
 

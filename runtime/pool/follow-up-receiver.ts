@@ -17,10 +17,16 @@ export class FollowUpReceiver {
   #bodyOpen: boolean;
   #done = false;
   readonly #onDone: () => void;
+  readonly #onFailure: (() => boolean) | undefined;
 
-  constructor(port: MessagePort, streamed: boolean, onDone: () => void) {
+  /**
+   * `onFailure` may end a body that failed midway itself (it returns true then, e.g. by cutting
+   * the connection); otherwise the body stream errors.
+   */
+  constructor(port: MessagePort, streamed: boolean, onDone: () => void, onFailure?: () => boolean) {
     this.#port = port;
     this.#onDone = onDone;
+    this.#onFailure = onFailure;
     this.#bodyOpen = streamed;
     this.body = streamed
       ? new ReadableStream<Uint8Array>({
@@ -52,7 +58,10 @@ export class FollowUpReceiver {
         this.#bodyOpen = false;
         break;
       case 'error':
-        if (this.#bodyOpen) this.#controller!.error(new Error(message.message));
+        if (this.#bodyOpen) {
+          // The thread logged it already; a stream error would be logged again by the HTTP layer.
+          if (this.#onFailure?.() !== true) this.#controller!.error(new Error(message.message));
+        }
         this.#bodyOpen = false;
         break;
       case 'done':

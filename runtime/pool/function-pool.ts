@@ -498,10 +498,19 @@ export class FunctionPool implements CallOwner {
   #onFollowUp(call: Call, reply: TaskReply): void {
     const threads = call.threads;
     let overdue: NodeJS.Timeout | undefined;
-    const receiver = new FollowUpReceiver(reply[Reply.followUp]!, reply[Reply.streamed] === true, () => {
-      clearTimeout(overdue);
-      if (this.#release(call)) this.#pump();
-    });
+    const receiver = new FollowUpReceiver(
+      reply[Reply.followUp]!,
+      reply[Reply.streamed] === true,
+      () => {
+        clearTimeout(overdue);
+        if (this.#release(call)) this.#pump();
+      },
+      () => {
+        const cut = call.onBodyFailure;
+        cut?.();
+        return cut !== undefined;
+      },
+    );
     if (call.threadId !== -1 && threads === this.#threads) this.#threads.hold(call.threadId, call.envelope[Envelope.id]);
     if (reply[Reply.streamed] !== true) {
       overdue = setTimeout(() => {

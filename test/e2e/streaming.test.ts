@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createProject } from '../helpers/project.js';
 import { startRuntime, type StartedRuntime } from '../helpers/runtime.js';
 import { waitFor } from '../helpers/wait.js';
@@ -158,6 +158,26 @@ export default waits;
       await waitFor(() => running() === 0, { what: `the slot of ${path} to be released` });
     }
     expect(await (await server.fetch('/waits/state')).json()).toEqual({ aborted: 'AbortError', finally: true, cancelled: true });
+  });
+
+  it('cuts the connection when a stream fails midway, so the client sees a truncated response, logged once', async () => {
+    const project = await createProject({
+      'config.yaml': 'functions:\n  boom:\n    routes: GET /boom\n',
+      'functions/boom.ts': 'export default () => (async function* () { yield "first part"; throw new Error("midway"); })();\n',
+    });
+    const server = await startRuntime({ config: project.path('config.yaml'), mode: 'dev' });
+    // @hono/node-server prints a stream error it is handed with console.error (on this process).
+    const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const response = await server.fetch('/boom');
+      expect(response.status).toBe(200);
+      await expect(response.text()).rejects.toThrow();
+      await waitFor(() => server.runtime.functions()[0]!.running === 0, { what: 'the slot to be released' });
+      expect(consoleError).not.toHaveBeenCalled();
+    } finally {
+      consoleError.mockRestore();
+    }
+    expect((await server.fetch('/boom')).status).toBe(200);
   });
 
   it('applies backpressure: a client that stops reading stops the producer, instead of filling memory', async () => {
