@@ -36,6 +36,9 @@ describe('fault: bad HTTP input', () => {
     });
     expect(exchange.status).toBe(413);
     expect(exchange.response).toMatch(/request body exceeds bodyLimit \(10 MB\): more than 10 MB received/);
+    // The rest is not read: the server closes the connection (rawExchange resolves on close).
+    expect(exchange.response).toMatch(/connection: close/i);
+    expect(exchange.closed).toBe(true);
     await expectJsonRouteWorks(server);
     await expectHealthy(server);
   });

@@ -41,6 +41,25 @@ describe('fault: shutdown under load', () => {
     expect(runDirs.filter((dir) => dir.startsWith(`run-${process.pid}-`))).toEqual([]);
   });
 
+  it('on SIGTERM to the CLI with 50 requests in flight answers all of them, refuses new connections and exits 0', async () => {
+    const cli = runCli(['dev', '--quiet', '--config', config, '--port', '0']);
+    const url = await waitForReady(cli);
+    const inFlight = Array.from({ length: 50 }, (_, i) => fetch(`${url}/steady?ms=200&i=${i}`).then((r) => r.status));
+    await waitFor(
+      async () => {
+        const status = (await (await fetch(`${url}/_fngate/status`)).json()) as { functions: { name: string; running: number; queue: { length: number } }[] };
+        const steady = status.functions.find((fn) => fn.name === 'steady')!;
+        return steady.running + steady.queue.length === 50;
+      },
+      { what: 'all 50 requests to be accepted' },
+    );
+    cli.child.kill('SIGTERM');
+    await waitFor(() => cli.stdout().includes('SIGTERM: finishing in-flight requests'), { what: 'the signal to be handled' });
+    expect(await freshRequest(`${url}/healthy`)).toBe('ECONNREFUSED');
+    expect(await Promise.all(inFlight)).toEqual(Array.from({ length: 50 }, () => 200));
+    expect(await cli.exited).toBe(0);
+  });
+
   it('closes what is still running once shutdownTimeout is over', async () => {
     const project = await createProject({
       'config.yaml': 'server:\n  shutdownTimeout: 300ms\nfunctions:\n  slow:\n    routes: GET /slow\n',
