@@ -13,6 +13,8 @@ interface Kind {
   readonly name: string;
   readonly weight: number;
   readonly send: () => Promise<number | 'aborted'>;
+  /** The statuses this kind may get; anything else is reported as unexpected and fails the soak. */
+  readonly expect: readonly number[];
 }
 
 async function get(path: string, init?: RequestInit): Promise<number> {
@@ -59,23 +61,24 @@ async function disconnect(): Promise<'aborted'> {
 
 const body1k = 'x'.repeat(1024);
 const kinds: Kind[] = [
-  { name: 'hello', weight: 30, send: () => get('/hello/soak') },
-  { name: 'sort', weight: 6, send: () => get('/sort?size=200000') },
-  { name: 'echo', weight: 10, send: () => get('/echo', { method: 'POST', body: body1k }) },
-  { name: 'hash', weight: 6, send: () => get('/hash?rounds=2000', { method: 'POST', body: body1k }) },
-  { name: 'api', weight: 8, send: () => get('/api/users/1') },
-  { name: 'validate', weight: 6, send: () => get('/validate', { method: 'POST', body: '{"email":"a@b.co","name":"A"}' }) },
-  { name: 'throws', weight: 6, send: () => get('/throws?mode=throw') },
-  { name: 'garbage', weight: 3, send: () => get('/throws?mode=garbage') },
-  { name: 'timeout-cooperative', weight: 2, send: () => get('/timeout?mode=cooperative') },
-  { name: 'timeout-spin', weight: 2, send: () => get('/timeout?mode=spin') },
-  { name: 'crash-exit', weight: 2, send: () => get('/crash?mode=exit') },
-  { name: 'crash-timer', weight: 2, send: () => get('/crash?mode=timer') },
-  { name: 'crash-rejection', weight: 2, send: () => get('/crash?mode=rejection') },
-  { name: 'oom', weight: 1, send: () => get('/oom?mode=leak') },
-  { name: 'oversized', weight: 4, send: oversized },
-  { name: 'disconnect', weight: 4, send: disconnect },
-  { name: 'malformed-json', weight: 3, send: () => get('/throws/json', { method: 'POST', body: '{"broken": ' }) },
+  { name: 'hello', weight: 30, send: () => get('/hello/soak'), expect: [200] },
+  { name: 'sort', weight: 6, send: () => get('/sort?size=200000'), expect: [200] },
+  { name: 'echo', weight: 10, send: () => get('/echo', { method: 'POST', body: body1k }), expect: [200] },
+  { name: 'hash', weight: 6, send: () => get('/hash?rounds=2000', { method: 'POST', body: body1k }), expect: [200] },
+  { name: 'api', weight: 8, send: () => get('/api/users/1'), expect: [200] },
+  { name: 'validate', weight: 6, send: () => get('/validate', { method: 'POST', body: '{"email":"a@b.co","name":"A"}' }), expect: [200] },
+  { name: 'throws', weight: 6, send: () => get('/throws?mode=throw'), expect: [500] },
+  { name: 'garbage', weight: 3, send: () => get('/throws?mode=garbage'), expect: [500] },
+  // A runaway that blocks its thread takes a request sharing it down too (502, naming the runaway).
+  { name: 'timeout-cooperative', weight: 2, send: () => get('/timeout?mode=cooperative'), expect: [504, 502] },
+  { name: 'timeout-spin', weight: 2, send: () => get('/timeout?mode=spin'), expect: [504, 502] },
+  { name: 'crash-exit', weight: 2, send: () => get('/crash?mode=exit'), expect: [502] },
+  { name: 'crash-timer', weight: 2, send: () => get('/crash?mode=timer'), expect: [502] },
+  { name: 'crash-rejection', weight: 2, send: () => get('/crash?mode=rejection'), expect: [502] },
+  { name: 'oom', weight: 1, send: () => get('/oom?mode=leak'), expect: [502] },
+  { name: 'oversized', weight: 4, send: oversized, expect: [413] },
+  { name: 'disconnect', weight: 4, send: disconnect, expect: [] },
+  { name: 'malformed-json', weight: 3, send: () => get('/throws/json', { method: 'POST', body: '{"broken": ' }), expect: [500] },
 ];
 const totalWeight = kinds.reduce((sum, kind) => sum + kind.weight, 0);
 
@@ -91,6 +94,7 @@ function pick(): Kind {
 const byStatus: Record<string, number> = {};
 const byKind: Record<string, Record<string, number>> = {};
 const lost: string[] = [];
+const unexpected: string[] = [];
 let sent = 0;
 let disconnected = 0;
 const deadline = Date.now() + durationMs;
@@ -108,6 +112,7 @@ async function loop(): Promise<void> {
       byStatus[outcome] = (byStatus[outcome] ?? 0) + 1;
       const counts = (byKind[kind.name] ??= {});
       counts[outcome] = (counts[outcome] ?? 0) + 1;
+      if (!kind.expect.includes(outcome)) unexpected.push(`${kind.name}: ${outcome}`);
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       lost.push(`${kind.name}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
@@ -116,4 +121,4 @@ async function loop(): Promise<void> {
 }
 
 await Promise.all(Array.from({ length: concurrency }, loop));
-process.stdout.write(`${JSON.stringify({ sent, byStatus, byKind, disconnected, lost })}\n`);
+process.stdout.write(`${JSON.stringify({ sent, byStatus, byKind, disconnected, lost, unexpected })}\n`);

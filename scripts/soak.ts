@@ -5,6 +5,7 @@
  * functions plus the fault functions from test/fixtures/faults, and drives it from a child
  * process with a mix of normal, throwing, timing-out, crashing, out-of-memory, oversized and
  * disconnecting requests. Prints a table and exits 1 if any request was lost (no answer, reset),
+ * got a status its kind should not get (a normal request failing, a crash reported as a timeout),
  * a pool holds more threads than its maxThreads, or a function does not answer normally after.
  */
 import { spawn } from 'node:child_process';
@@ -59,6 +60,8 @@ interface ClientSummary {
   byKind: Record<string, Record<string, number>>;
   disconnected: number;
   lost: string[];
+  /** Answers with a status their kind should not get (a normal request failing, say). */
+  unexpected: string[];
 }
 
 const { values } = parseArgs({
@@ -114,6 +117,7 @@ try {
       .map(([status, count]) => [`answered ${status}`, String(count)] as [string, string]),
     ['client disconnected on purpose', String(summary.disconnected)],
     ['lost (no answer, reset)', String(summary.lost.length)],
+    ['unexpected status for its kind', String(summary.unexpected.length)],
     ['gateway RSS start / peak / end', `${mb(rssStart)} / ${mb(rssPeak)} / ${mb(rssEnd)} MB (threads, heaps and pools included)`],
     [
       'RSS end / RSS after 10 s of load (leak check)',
@@ -130,8 +134,9 @@ try {
     console.log(`  ${kind.padEnd(20)} ${Object.entries(counts).map(([s, n]) => `${s}: ${n}`).join(', ')}`);
   }
   if (summary.lost.length > 0) console.log(`\nlost requests:\n  ${summary.lost.slice(0, 20).join('\n  ')}`);
+  if (summary.unexpected.length > 0) console.log(`\nunexpected statuses:\n  ${summary.unexpected.slice(0, 20).join('\n  ')}`);
   for (const incident of incidents.slice(0, 5)) console.log(`\nincident: ${incident.split('\n')[0]}`);
-  failed = summary.lost.length > 0 || overLimit.length > 0 || unhealthy.length > 0;
+  failed = summary.lost.length > 0 || summary.unexpected.length > 0 || overLimit.length > 0 || unhealthy.length > 0;
 } finally {
   await runtime.close();
   await rm(project, { recursive: true, force: true });
