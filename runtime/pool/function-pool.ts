@@ -250,6 +250,9 @@ export class FunctionPool implements CallOwner {
     } catch (error) {
       // The thread died while loading: process.exit() or an uncaught error at top level.
       const { name, message, stack } = error as Error;
+      const exit = /worker exited with code: (-?\d+)/.exec(message);
+      // piscina's own stack says nothing about the user's module.
+      if (exit) return { failure: 'load', name: 'Error', message: `its thread exited with code ${exit[1]} while loading the module (process.exit?)`, stack: undefined, runMs: 0 };
       return { failure: 'load', name, message, stack, runMs: 0 };
     } finally {
       clearTimeout(timer);

@@ -34,6 +34,21 @@ describe('fault: a module that fails while loading', () => {
     expect(await (await server.fetch('/healthy')).text()).toBe('ok');
   });
 
+  it('says a module that calls process.exit() while loading did so, without piscina internals', async () => {
+    const project = await createProject({
+      'config.yaml': CONFIG,
+      'functions/healthy.ts': HEALTHY,
+      'functions/fragile.ts': 'if (!process.env.API_KEY) process.exit(3);\nexport default () => "never";\n',
+    });
+    const server = await startRuntime({ cwd: project.dir, mode: 'dev' });
+    const response = await server.fetch('/fragile');
+    expect(response.status).toBe(503);
+    const error = await errorOf(response);
+    expect(error.message).toBe('fragile failed to load: Error: its thread exited with code 3 while loading the module (process.exit?)');
+    expect(error.stack).toBeUndefined();
+    expect(await (await server.fetch('/healthy')).text()).toBe('ok');
+  });
+
   it('pauses a function whose fresh threads keep crashing after loading, instead of respawning them in a loop', async () => {
     const project = await createProject({
       'config.yaml': CONFIG,
