@@ -6,7 +6,7 @@ import { Document, isMap, isScalar, isSeq, parseDocument, type Pair } from 'yaml
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig, parseConfig } from '../config/load-config.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
-import { claimedMethods, parseRoute, routeShape, type ResolvedRoute } from '../config/routes.js';
+import { parseRoute, routesCollide, type ResolvedRoute } from '../config/routes.js';
 import { configSchema } from '../config/schema.js';
 
 const USAGE = `Usage: fngate new NAME [--route "METHOD /path"]... [--config FILE]
@@ -50,26 +50,31 @@ export async function run(argv: readonly string[]): Promise<void> {
   if (!nameCheck.success) return fail(`invalid function name "${name}": ${nameCheck.error.issues[0]?.message}`);
 
   const configFile = resolve(values.config ?? 'config.yaml');
+  // A new project: the first `fngate new` writes config.yaml too.
+  const creating = !existsSync(configFile);
   let text: string;
   try {
-    text = await readFile(configFile, 'utf8');
+    text = creating ? NEW_CONFIG : await readFile(configFile, 'utf8');
   } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    return fail(missing ? `${shown(configFile)} not found; run fngate new in a project directory or pass --config FILE` : (error as Error).message);
+    return fail((error as Error).message);
   }
-  let current: ResolvedConfig;
-  try {
-    current = parseConfig(text, configFile);
-  } catch (error) {
-    if (error instanceof ConfigError) return fail(`${shown(configFile)} must be valid before adding to it; ${error.message}`);
-    throw error;
+  // A config without functions yet (a fresh file, `functions: {}`) is valid once this one is in.
+  const first = hasNoFunctions(text);
+  let current: ResolvedConfig | undefined;
+  if (!first) {
+    try {
+      current = parseConfig(text, configFile);
+    } catch (error) {
+      if (error instanceof ConfigError) return fail(`${shown(configFile)} must be valid before adding to it; ${error.message}`);
+      throw error;
+    }
+    if (Object.hasOwn(current.functions, name)) return fail(`a function "${name}" already exists in ${shown(configFile)}`);
   }
-  if (Object.hasOwn(current.functions, name)) return fail(`a function "${name}" already exists in ${shown(configFile)}`);
   const routes = checkRoutes(values.route ?? [`GET /${name}`], current);
   if (typeof routes === 'string') return fail(routes);
-  const file = join(current.root, 'functions', `${name}.ts`);
+  const file = join(current?.root ?? dirname(configFile), 'functions', `${name}.ts`);
   if (existsSync(file)) return fail(`${shown(file)} already exists; not overwriting it`);
-  const updated = withFunction(text, name, `functions/${name}.ts`, routes);
+  const updated = first ? withFirstFunction(text, name, `functions/${name}.ts`, routes) : withFunction(text, name, `functions/${name}.ts`, routes);
   if (typeof updated !== 'string') return fail(updated.error);
 
   let config: ResolvedConfig;
@@ -80,40 +85,91 @@ export async function run(argv: readonly string[]): Promise<void> {
     await writeFile(file, template(routes), { flag: 'wx' });
     wroteFile = true;
     parseConfig(updated, configFile); // so config.yaml is never left invalid, not even for a moment
-    await replaceFile(configFile, updated);
+    if (creating) await writeFile(configFile, updated, { flag: 'wx' });
+    else await replaceFile(configFile, updated);
     wroteConfig = true;
     config = loadConfig(configFile); // the file as fngate dev and start will read it
   } catch (error) {
-    if (wroteConfig) await replaceFile(configFile, text);
+    if (wroteConfig) await (creating ? rm(configFile, { force: true }) : replaceFile(configFile, text));
     if (wroteFile) await rm(file, { force: true });
     const reason = error instanceof ConfigError ? error.message : (error as Error).message;
     return fail(`could not add ${name}, nothing was changed: ${reason}`);
   }
   process.stdout.write(
-    `created ${shown(file)}, added ${name} to ${shown(configFile)} (${routes.map((r) => r.source).join(', ')})\n` +
+    `created ${shown(file)}, ${creating ? `created ${shown(configFile)} with` : 'added'} ${name}${creating ? '' : ` to ${shown(configFile)}`} (${routes.map((r) => r.source).join(', ')})\n` +
       howToCall(name, routes, config),
   );
 }
 
-/** The routes, parsed, or why they cannot be added: malformed, or claimed by a function or by each other. */
-function checkRoutes(sources: readonly string[], config: ResolvedConfig): ResolvedRoute[] | string {
-  const claimed = new Map<string, string>();
-  for (const fn of Object.values(config.functions)) {
-    for (const route of fn.routes) {
-      for (const method of claimedMethods(route.method)) claimed.set(`${method} ${routeShape(route.path)}`, `function "${fn.name}" (${route.source})`);
-    }
-  }
+/**
+ * The routes, parsed, or why they cannot be added: malformed, a duplicate, or one that could
+ * match requests another function's route matches (the rule config.yaml is checked by).
+ */
+function checkRoutes(sources: readonly string[], config: ResolvedConfig | undefined): ResolvedRoute[] | string {
+  const others = Object.values(config?.functions ?? {}).flatMap((fn) => fn.routes.map((route) => ({ fn: fn.name, route })));
   const routes: ResolvedRoute[] = [];
   for (const source of sources) {
     const route = parseRoute(source);
     if ('error' in route) return `invalid route ${JSON.stringify(source)}: ${route.error}`;
-    const keys = claimedMethods(route.method).map((method) => `${method} ${routeShape(route.path)}`);
-    const owner = keys.map((key) => claimed.get(key)).find((found) => found !== undefined);
-    if (owner !== undefined) return `route "${route.source}" is already claimed by ${owner}`;
-    for (const key of keys) claimed.set(key, `another --route (${route.source})`);
+    const taken = others.find((other) => routesCollide(other.route, route, false));
+    if (taken !== undefined) return `route "${route.source}" is already claimed by function "${taken.fn}" (${taken.route.source})`;
+    const twice = routes.find((other) => routesCollide(other, route, true));
+    if (twice !== undefined) return `route "${route.source}" is already claimed by another --route (${twice.source})`;
     routes.push(route);
   }
   return routes;
+}
+
+/** What a new project's config.yaml starts with. */
+const NEW_CONFIG = `# fngate: routes -> functions, each on its own pool of worker threads.
+# Every key and its default: README.md, section "config.yaml" (or \`fngate schema\`).
+functions:
+`;
+
+/** config.yaml says nothing about functions yet: no \`functions\` key, an empty one, or \`{}\`. */
+function hasNoFunctions(text: string): boolean {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) return false;
+  const functions = doc.get('functions', true);
+  return functions === undefined || functions === null || (isScalar(functions) && functions.value === null) || (isMap(functions) && functions.items.length === 0);
+}
+
+/** config.yaml with `functions:` holding only `name`: the key's value (empty, null or {}) replaced by the entry. */
+function withFirstFunction(text: string, name: string, file: string, routes: readonly ResolvedRoute[]): string | { error: string } {
+  const doc = parseDocument(text);
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const block = entryLines(name, file, routes, 2)
+    .map((line) => `  ${line}`)
+    .join(eol);
+  const pair = isMap(doc.contents) ? (doc.contents.items as Pair[]).find((item) => isScalar(item.key) && item.key.value === 'functions') : undefined;
+  let updated: string;
+  if (pair === undefined) {
+    updated = `${text}${text === '' || text.endsWith('\n') ? '' : eol}functions:${eol}${block}${eol}`;
+  } else {
+    const keyRange = (pair.key as { range?: [number, number, number] }).range!;
+    const valueRange = (pair.value as { range?: [number, number, number] } | null)?.range;
+    // Keep a comment after `functions:` (it ends the line), drop an empty `{}` / `null`.
+    const lineEnd = text.indexOf('\n', keyRange[1]);
+    const head = text.slice(0, keyRange[1]) + ':';
+    const rest = lineEnd === -1 ? '' : text.slice(lineEnd + 1);
+    const comment = /#.*$/.exec(text.slice(valueRange?.[1] ?? keyRange[1], lineEnd === -1 ? undefined : lineEnd).replace(/\r$/, ''))?.[0];
+    updated = `${head}${comment ? ` ${comment}` : ''}${eol}${block}${eol}${rest}`;
+  }
+  const expected = (doc.toJS() ?? {}) as Record<string, unknown>;
+  expected.functions = { [name]: { file, routes: routes.length === 1 ? routes[0]!.source : routes.map((r) => r.source) } };
+  const check = parseDocument(updated);
+  if (check.errors.length > 0 || !isDeepStrictEqual(check.toJS(), expected)) {
+    return { error: `cannot add "${name}" without changing the rest of config.yaml; add it by hand` };
+  }
+  return updated;
+}
+
+/** The YAML lines of one function's entry (`name:` and its keys), indented by `step`. */
+function entryLines(name: string, file: string, routes: readonly ResolvedRoute[], step: number): string[] {
+  const entry = new Document({ [name]: { file, routes: routes.length === 1 ? routes[0]!.source : routes.map((r) => r.source) } });
+  const list = entry.getIn([name, 'routes'], true);
+  if (isSeq(list)) list.flow = true;
+  return entry.toString({ indent: step, lineWidth: 0, flowCollectionPadding: false }).trimEnd().split('\n');
 }
 
 /**
@@ -146,11 +202,8 @@ function withFunction(text: string, name: string, file: string, routes: readonly
   const lastKey = keyAt(last);
   const blank = previousEnd !== undefined && lastKey !== undefined && /\n[ \t]*\r?\n/.test(text.slice(previousEnd - 1, lastKey));
 
-  const entry = new Document({ [name]: { file, routes: routes.length === 1 ? routes[0]!.source : routes.map((r) => r.source) } });
-  const list = entry.getIn([name, 'routes'], true);
-  if (isSeq(list)) list.flow = true;
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
-  const lines = entry.toString({ indent: step, lineWidth: 0, flowCollectionPadding: false }).trimEnd().split('\n');
+  const lines = entryLines(name, file, routes, step);
   const block = `${blank ? eol : ''}${lines.map((line) => ' '.repeat(indent) + line).join(eol)}${eol}`;
 
   // After the rest of the last function's last line (it may end in a comment).
@@ -160,7 +213,7 @@ function withFunction(text: string, name: string, file: string, routes: readonly
   const updated = `${before}${before.endsWith('\n') ? '' : eol}${block}${text.slice(at)}`;
 
   const expected = doc.toJS() as { functions: Record<string, unknown> };
-  expected.functions[name] = entry.toJS()[name];
+  expected.functions[name] = { file, routes: routes.length === 1 ? routes[0]!.source : routes.map((r) => r.source) };
   const check = parseDocument(updated);
   if (check.errors.length > 0 || !isDeepStrictEqual(check.toJS(), expected)) {
     return { error: `cannot add "${name}" without changing the rest of config.yaml; add it by hand` };

@@ -2,7 +2,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { isInside } from '../util/paths.js';
-import { claimedMethods, parseRoute, pathsOverlap, routeShape, type ResolvedRoute, type RouteMethod } from './routes.js';
+import { parseRoute, routesCollide, type ResolvedRoute } from './routes.js';
 import type { UserConfig } from './schema.js';
 import { formatSize, parseDuration, parseSize } from './units.js';
 
@@ -134,7 +134,7 @@ export function resolveConfig(
   }
 
   // Route shape + method -> the function and route that claimed it first.
-  const claims: { fn: string; source: string; path: string; shape: string; methods: readonly RouteMethod[] }[] = [];
+  const claims: { fn: string; route: ResolvedRoute }[] = [];
   const functions: Record<string, ResolvedFunction> = {};
 
   for (const [name, fn] of entries) {
@@ -165,20 +165,14 @@ export function resolveConfig(
         issues.push({ path: routePath, message: `${parsed.error}, got ${JSON.stringify(source)}` });
         return;
       }
-      const shape = routeShape(parsed.path);
-      const methods = claimedMethods(parsed.method);
       // The same shape twice is a duplicate; another function's route that could match the same
       // requests is a conflict (the router would silently give them to one of the two).
-      const previous = claims.find(
-        (claim) =>
-          claim.methods.some((m) => methods.includes(m)) &&
-          (claim.shape === shape || (claim.fn !== name && pathsOverlap(claim.path, parsed.path))),
-      );
+      const previous = claims.find((claim) => routesCollide(claim.route, parsed, claim.fn === name));
       if (previous) {
         const owner = previous.fn === name ? 'this function' : `function "${previous.fn}"`;
-        issues.push({ path: routePath, message: `route "${parsed.source}" overlaps "${previous.source}" already claimed by ${owner}` });
+        issues.push({ path: routePath, message: `route "${parsed.source}" overlaps "${previous.route.source}" already claimed by ${owner}` });
       } else {
-        claims.push({ fn: name, source: parsed.source, path: parsed.path, shape, methods });
+        claims.push({ fn: name, route: parsed });
       }
       routes.push(parsed);
     });

@@ -134,6 +134,16 @@ function literalMatches(text: string, param: Segment): boolean {
   return new RegExp(`^(?:${pattern})$`).test(text);
 }
 
+/**
+ * Whether route `b` may not be declared next to `a`: the same shape twice (a duplicate), or,
+ * between two functions, paths that could match the same request for a common method.
+ */
+export function routesCollide(a: ResolvedRoute, b: ResolvedRoute, sameFunction: boolean): boolean {
+  const methods = claimedMethods(b.method);
+  if (!claimedMethods(a.method).some((m) => methods.includes(m))) return false;
+  return routeShape(a.path) === routeShape(b.path) || (!sameFunction && pathsOverlap(a.path, b.path));
+}
+
 /** The methods a route claims; `ANY` claims all of them. */
 export function claimedMethods(method: RouteMethod): readonly RouteMethod[] {
   return method === 'ANY' ? ROUTE_METHODS.filter((m) => m !== 'ANY') : [method];

@@ -39,6 +39,34 @@ describe('fngate new', () => {
     expect(config.slice(CONFIG.length)).toBe('  greet:\n    file: functions/greet.ts\n    routes: GET /greet\n');
   });
 
+  it('starts a project: in a directory without config.yaml it writes one with the function, and it serves', async () => {
+    const dir = await createProject({});
+    const cli = runCli(['new', 'hello'], { cwd: dir.dir });
+    expect(await cli.exited, cli.stderr()).toBe(0);
+    expect(cli.stdout()).toContain('created functions/hello.ts, created config.yaml with hello (GET /hello)');
+    expect(await readFile(dir.path('config.yaml'), 'utf8')).toMatch(/^# fngate: .*\nfunctions:\n {2}hello:\n {4}file: functions\/hello\.ts\n {4}routes: GET \/hello\n$/s);
+    const server = runCli(['start', '--port', '0'], { cwd: dir.dir });
+    const url = await waitForReady(server);
+    expect(await (await fetch(`${url}/hello`)).json()).toMatchObject({ function: 'hello', path: '/hello' });
+  });
+
+  it('adds the first function to a config.yaml whose functions map is still empty, keeping its comments', async () => {
+    const dir = await createProject({ 'config.yaml': '# mine\nserver:\n  port: 4000\nfunctions: {}   # none yet\n' });
+    const result = await fngateNew(dir, 'first');
+    expect(result.code, result.stderr).toBe(0);
+    expect(await readFile(dir.path('config.yaml'), 'utf8')).toBe(
+      '# mine\nserver:\n  port: 4000\nfunctions: # none yet\n  first:\n    file: functions/first.ts\n    routes: GET /first\n',
+    );
+  });
+
+  it('refuses a route that could match requests of an existing function', async () => {
+    const dir = await project();
+    const result = await fngateNew(dir, 'other', '--route', 'GET /hello/:rest?');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('fngate: route "GET /hello/:rest?" is already claimed by function "hello" (GET /hello)\n');
+    expect(existsSync(dir.path('functions/other.ts'))).toBe(false);
+  });
+
   it('prints paths relative to the working directory when run inside the project', async () => {
     const dir = await project();
     const cli = runCli(['new', 'greet'], { cwd: dir.dir });
