@@ -140,6 +140,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   if (runtime.host === '0.0.0.0' || runtime.host === '::') {
     consoleLogger.warn(`note: listening on all interfaces (${runtime.host}): every function is reachable from the network`);
+    if (runtime.admin === 'open') {
+      consoleLogger.warn('note: so is /_fngate/ (status, file paths, error messages), without a token: set server.admin: { token: ... } or false');
+    }
   }
   handleSignals(runtime);
 }

@@ -85,6 +85,8 @@ export interface Runtime {
   reloadsSettled(): Promise<void>;
   /** The live dashboard's URL, when the /_fngate/ endpoints are on (without the token). */
   readonly dashboardUrl: string | undefined;
+  /** The /_fngate/ endpoints: off, on for anyone who can connect, or behind `server.admin.token`. */
+  readonly admin: 'off' | 'open' | 'token';
   /** What GET /_fngate/status serves (also when the admin endpoints are off). */
   status(): StatusReport;
   /**
@@ -197,6 +199,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
     get dashboardUrl() {
       return adminOf(current) === false ? undefined : `${http.url}/_fngate/`;
+    },
+    get admin() {
+      const admin = adminOf(current);
+      return admin === false ? 'off' : admin.token === null ? 'open' : 'token';
     },
     watchedFiles: () => reloader?.watchedFiles ?? 0,
     reloadsSettled: () => reloader?.settled() ?? Promise.resolve(),

@@ -17,5 +17,8 @@ export const TASK_HANDLER = fileURLToPath(new URL(`./worker/task-handler.${fromS
 /** The runtime's own directory: its files are never a function's "imports outside the project". */
 export const RUNTIME_DIR = fileURLToPath(new URL('.', import.meta.url));
 
+/** Where fngate's own code lives in every layout (sources, compiled), for trimming stack traces. */
+export const OWN_CODE_DIRS = [fileURLToPath(new URL('../runtime/', import.meta.url)), fileURLToPath(new URL('../dist/', import.meta.url))];
+
 /** The live dashboard served at /_fngate/: one static page. */
 export const DASHBOARD_PAGE = fileURLToPath(new URL('./admin/dashboard.html', import.meta.url));

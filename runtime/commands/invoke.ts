@@ -89,7 +89,9 @@ export async function run(argv: readonly string[]): Promise<void> {
   }
 
   if (failure !== undefined) {
-    process.stderr.write(`HTTP ${failure.status} ${failure.code}\n${failure.message}\n${failure.detail ? `${failure.detail}\n` : ''}`);
+    // A stack starts with the message itself: then it is printed once.
+    const explained = failure.detail === undefined ? failure.message : failure.detail.startsWith(failure.message) ? failure.detail : `${failure.message}\n${failure.detail}`;
+    process.stderr.write(`HTTP ${failure.status} ${failure.code}\n${explained}\n`);
     process.exitCode = 1;
     return;
   }

@@ -1,5 +1,6 @@
 import { formatSize } from '../config/units.js';
 import { FngateError } from '../errors.js';
+import { OWN_CODE_DIRS } from '../paths.js';
 import type { TaskFailure } from './protocol.js';
 
 /** A failure the worker reported before the deadline: the handler threw or returned garbage, or the module failed to load. */
@@ -10,7 +11,15 @@ export function taskFailureError(fn: string, failure: TaskFailure): FngateError 
       detail: failure.stack,
     });
   }
-  return new FngateError('FNGATE_FUNCTION_ERROR', `${failure.name}: ${failure.message}`, { fn, detail: failure.stack });
+  return new FngateError('FNGATE_FUNCTION_ERROR', `${failure.name}: ${failure.message}`, { fn, detail: userFrames(failure.stack) });
+}
+
+/** A handler's stack without the frames of fngate and piscina that called it. */
+function userFrames(stack: string | undefined): string | undefined {
+  return stack
+    ?.split('\n')
+    .filter((line) => !/^\s+at /.test(line) || !(OWN_CODE_DIRS.some((dir) => line.includes(dir)) || /[\\/]node_modules[\\/]piscina[\\/]/.test(line)))
+    .join('\n');
 }
 
 /**

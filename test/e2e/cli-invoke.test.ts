@@ -82,6 +82,9 @@ describe('fngate invoke', () => {
     expect(cli.stderr()).toContain('HTTP 500 FNGATE_FUNCTION_ERROR');
     expect(cli.stderr()).toContain('invoke failure');
     expect(cli.stderr()).toMatch(/functions\/throws\.ts:2/);
+    // The message once, and only the user's frames: none of fngate's or piscina's.
+    expect(cli.stderr().split('invoke failure').length - 1).toBe(1);
+    expect(cli.stderr()).not.toMatch(/task-handler|worker-entry|piscina/);
   });
 
   it('exits 1 for an unknown function, listing the known ones, and 2 for a route with parameters but no --path', async () => {

@@ -18,13 +18,14 @@ describe('security defaults', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
-  it('warns when listening on every interface, a choice that exposes every function', async () => {
-    const cli = runCli(['start', '--config', fixtureConfig('faults'), '--port', '0', '--host', '0.0.0.0']);
+  it('warns when listening on every interface, a choice that exposes every function and an open /_fngate/', async () => {
+    const cli = runCli(['dev', '--config', fixtureConfig('faults'), '--port', '0', '--host', '0.0.0.0']);
     await waitForReady(cli);
     // stderr may arrive after the ready line on stdout.
     await waitFor(() => cli.stderr().includes('listening on all interfaces (0.0.0.0): every function is reachable from the network'), {
       what: 'the warning',
     });
+    await waitFor(() => cli.stderr().includes('note: so is /_fngate/ (status, file paths, error messages), without a token'), { what: 'the admin warning' });
   });
 
   it('refuses to start a function whose file lies outside the project directory', async () => {
