@@ -235,9 +235,11 @@ describe('hot reload under load', () => {
     let version = 0;
     for (let step = 1; step <= 20; step++) {
       if (broken.has(step)) {
-        const errorsBefore = server.logs.lines.filter((line) => line.includes('target failed to build')).length;
-        await project.write('functions/target.ts', 'export default () => "broken;\n');
-        await waitFor(() => server.logs.lines.filter((line) => line.includes('target failed to build')).length > errorsBefore, {
+        // A syntax error, or (step 11) a module that throws while loading.
+        const failure = step === 11 ? 'target failed to load' : 'target failed to build';
+        const errorsBefore = server.logs.lines.filter((line) => line.includes(failure)).length;
+        await project.write('functions/target.ts', step === 11 ? 'throw new Error("no config");\nexport default () => "never";\n' : 'export default () => "broken;\n');
+        await waitFor(() => server.logs.lines.filter((line) => line.includes(failure)).length > errorsBefore, {
           what: `broken save ${step} to be rejected`,
         });
       } else {
@@ -278,13 +280,16 @@ describe('hot reload under load', () => {
 });
 
 describe('fngate start', () => {
-  it('does not watch', async () => {
+  it('does not watch: an edit a dev server on the same project picks up leaves it serving the old code', async () => {
     const project = await createProject({
       'config.yaml': 'functions:\n  hello:\n    routes: GET /hello\n',
       'functions/hello.ts': returning('v1'),
     });
     const server = await startRuntime({ cwd: project.dir, mode: 'start' });
+    const dev = await startRuntime({ cwd: project.dir, watch: true, mode: 'dev' });
     expect(server.runtime.watchedFiles()).toBe(0);
+    await project.write('functions/hello.ts', returning('v2'));
+    await servesEventually(dev, '/hello', 'v2');
     expect(await text(server, '/hello')).toBe('v1');
   });
 });

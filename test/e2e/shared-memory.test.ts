@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { createProject, type TempProject } from '../helpers/project.js';
 import { startRuntime, type StartedRuntime } from '../helpers/runtime.js';
@@ -51,5 +52,21 @@ describe('sharedMemory', () => {
     expect((await server.fetch('/counter?exit')).status).toBe(502);
     await Promise.all(Array.from({ length: 5 }, () => server.fetch('/counter')));
     expect((await hitsOf(server)).hits).toBe(15);
+  });
+  it('counts exactly 1,000 with the demo counter over 4 threads while it is hot-reloaded mid-way', async () => {
+    const demo = await readFile(new URL('../../functions/counter.ts', import.meta.url), 'utf8');
+    const project = await createProject({
+      'config.yaml': 'functions:\n  counter:\n    routes: GET /counter\n    sharedMemory: 1kb\n    minThreads: 4\n    maxThreads: 4\n    maxQueue: 1000\n',
+      'functions/counter.ts': demo,
+    });
+    const server = await startRuntime({ config: project.path('config.yaml'), watch: true });
+    const first = Array.from({ length: 500 }, () => server.fetch('/counter'));
+    await project.write('functions/counter.ts', `${demo}\n// edited\n`);
+    await waitFor(() => server.logs.lines.some((line) => line.startsWith('reloaded counter')), { what: 'the reload' });
+    const second = Array.from({ length: 500 }, () => server.fetch('/counter'));
+    const responses = await Promise.all([...first, ...second]);
+    expect(responses.filter((r) => r.status !== 200)).toEqual([]);
+    const hits = ((await Promise.all(responses.map((r) => r.json()))) as { hits: number }[]).map((b) => b.hits).sort((a, b) => a - b);
+    expect(hits).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
   });
 });
