@@ -46,6 +46,8 @@ export interface GatewayOptions {
 export interface Gateway {
   /** The handler @hono/node-server calls for every request. */
   fetch(request: Request, env: HttpBindings): Response | Promise<Response>;
+  /** Bytes (server.bodyLimit), for refusing an announced body before it is sent. */
+  readonly bodyLimit: number;
 }
 
 type GatewayContext = Context<{ Bindings: HttpBindings }>;
@@ -107,6 +109,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   app.onError((error) => errorResponse(asFngateError(error), options.exposeStacks));
 
   return {
+    bodyLimit: options.bodyLimit,
     fetch(request, env) {
       const target = env.incoming.url ?? '/';
       if (target.includes('%')) {

@@ -1,7 +1,8 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Gateway } from './create-gateway.js';
+import { tooLarge } from './read-body.js';
 
 /** Idle keep-alive connections close after this long (Node's default). */
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
@@ -94,6 +95,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     };
     server.once('error', onError);
     server.once('listening', onListening);
+  });
+
+  // Clients ask before sending a large body (curl: Expect: 100-continue above 1 MB). Refuse one
+  // over bodyLimit then, instead of inviting the upload (Node's default) and refusing it after.
+  server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+    const length = Number(request.headers['content-length']);
+    if (length > current.bodyLimit) {
+      const error = tooLarge(current.bodyLimit, undefined, `Content-Length ${length}`);
+      response.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+      response.end(JSON.stringify(error.toBody(false)));
+      return;
+    }
+    response.writeContinue();
+    server.emit('request', request, response);
   });
 
   const address = server.address() as AddressInfo;

@@ -64,9 +64,10 @@ export function readBody(incoming: IncomingMessage, limit: number, fn: string): 
   });
 }
 
-function tooLarge(limit: number, fn: string, what: string): FngateError {
+/** 413 FNGATE_BODY_TOO_LARGE, for function `fn` when routing already found it. */
+export function tooLarge(limit: number, fn: string | undefined, what: string): FngateError {
   return new FngateError('FNGATE_BODY_TOO_LARGE', `request body exceeds bodyLimit (${formatSize(limit)}): ${what}`, {
-    fn,
+    ...(fn !== undefined && { fn }),
     // The rest of the body is never read; the connection cannot be reused.
     headers: { connection: 'close' },
   });

@@ -3,6 +3,7 @@
 // bundle once per thread (piscina marks the thread ready only after this top-level await),
 // and turns a module that throws while loading into an answer for every task instead of a
 // crash: no respawn loop, and the gateway reports the load error as 503 FNGATE_UNAVAILABLE.
+import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { workerData } from 'node:worker_threads';
@@ -26,15 +27,22 @@ try {
 // A function's console output, prefixed with its name line by line: `[sort] sorted 1000000`.
 // Only whole lines leave the thread, in one write each, so the main thread never prints half a
 // line of one thread in the middle of another's (a partial line goes out after 100 ms).
-// Under `fngate invoke` stdout carries the response body, so the function's output goes to stderr.
-const output = workerData.invoke ? process.stderr : process.stdout;
-const flushers = [prefixLines(process.stdout, `[${workerData.name}] `, output), prefixLines(process.stderr, `[${workerData.name}] `, process.stderr)];
+// Under `fngate invoke` stdout carries the response body, so the function's output goes to
+// stderr, written straight to the file descriptor: the process exits right after the one task,
+// before output sent through the thread's stdio stream would arrive.
+const toStderr = (text, callback) => {
+  writeSync(2, text);
+  if (typeof callback === 'function') queueMicrotask(callback);
+  return true;
+};
+const flushers = workerData.invoke
+  ? [prefixLines(process.stdout, `[${workerData.name}] `, toStderr), prefixLines(process.stderr, `[${workerData.name}] `, toStderr)]
+  : [prefixLines(process.stdout, `[${workerData.name}] `), prefixLines(process.stderr, `[${workerData.name}] `)];
 /** Writes out partial lines now: `fngate invoke` ends the thread right after its one task. */
 const flushOutput = workerData.invoke ? () => flushers.forEach((flush) => flush()) : undefined;
 
-/** Replaces `stream.write` with one that writes whole, prefixed lines to `target`; returns a flush of the partial line. */
-function prefixLines(stream, prefix, target) {
-  const write = target.write.bind(target);
+/** Replaces `stream.write` with one that writes whole, prefixed lines (by `write`); returns a flush of the partial line. */
+function prefixLines(stream, prefix, write = stream.write.bind(stream)) {
   let partial = '';
   let timer;
   const flushPartial = () => {

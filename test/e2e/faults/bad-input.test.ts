@@ -26,6 +26,24 @@ describe('fault: bad HTTP input', () => {
     await expectHealthy(server);
   });
 
+  it('answers a client that asks first (Expect: 100-continue) with 413 instead of inviting the upload', async () => {
+    const server = await startRuntime({ config });
+    const exchange = await rawExchange(server.url, (socket) => {
+      socket.write('POST /throws/json HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1073741824\r\n\r\n');
+    });
+    expect(exchange.status).toBe(413);
+    expect(exchange.response).not.toContain('100 Continue');
+    expect(exchange.response).toContain('"code":"FNGATE_BODY_TOO_LARGE"');
+    // Under the limit it is invited as usual, and served.
+    const small = await rawExchange(server.url, (socket) => {
+      socket.write('POST /throws/json HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 7\r\nConnection: close\r\n\r\n');
+      socket.once('data', () => socket.write('{"a":1}'));
+    });
+    expect(small.response).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
+    expect(small.response).toContain('{"parsed":{"a":1}}');
+    await expectJsonRouteWorks(server);
+  });
+
   it('answers 413 when a chunked body grows past bodyLimit, and stops reading it', async () => {
     const server = await startRuntime({ config });
     const exchange = await rawExchange(server.url, (socket) => {
