@@ -5,6 +5,7 @@
 // starts a native binary, the other resolves its worker file next to itself). `npm install` runs
 // this (prepare); the `fngate` bin calls ensureRuntimeBuilt() first, so an edit to runtime/ never
 // leaves a stale CLI behind.
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +23,18 @@ async function listFiles(dir) {
   return nested.flat();
 }
 
-/** Newest modification time among the runtime's sources, as the build's fingerprint. */
+/**
+ * Every source's path, size and modification time, hashed: the build's fingerprint. (The newest
+ * time alone would miss a file replaced by an older copy, e.g. by git checkout.)
+ */
 async function sourceFingerprint(files) {
-  const times = await Promise.all(files.map(async (file) => (await stat(file)).mtimeMs));
-  return `${files.length}:${Math.max(...times)}`;
+  const stats = await Promise.all(
+    files.map(async (file) => {
+      const { size, mtimeMs } = await stat(file);
+      return `${relative(sourceDir, file)}:${size}:${mtimeMs}`;
+    }),
+  );
+  return createHash('sha256').update(stats.sort().join('\n')).digest('hex');
 }
 
 /** Writes via a temporary file and rename, so concurrent builds never leave a half-written module. */
