@@ -117,6 +117,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     outDir,
     nodeEnv: process.env.NODE_ENV ?? (mode === 'dev' ? 'development' : 'production'),
     logger,
+    // Not under --inspect: a standby thread would be one more debugger target.
+    standby: options.watch === true && options.debug !== true,
     // Called only for reloads, after `monitor` exists.
     onReload: (name, result) => monitor.reloaded(name, result),
   });

@@ -31,6 +31,12 @@ export interface RegistryOptions {
   readonly nodeEnv: string;
   /** Pools for `fngate invoke` (see FunctionWorkerData.invoke). @default false */
   readonly invoke?: boolean;
+  /**
+   * Hot reload: once a function has been reloaded, keep a standby pool whose thread has already
+   * started, for its next reload (about 30 ms of thread start-up off every save after the
+   * first, for one idle thread per function being edited). @default false
+   */
+  readonly standby?: boolean;
   readonly logger: Logger;
   /** A deploy after a function's first one finished, swapped in or not. */
   readonly onReload?: (name: string, result: DeployResult) => void;
@@ -51,6 +57,8 @@ interface Entry {
   nextVersion: number;
   /** The function's shared memory: outlives versions and threads; replaced only when its size changes. */
   shared: SharedArrayBuffer | null;
+  /** A pool whose thread is up, waiting for the next version's bundle, and the settings it was made with. */
+  standby: { readonly pool: FunctionPool; readonly config: ResolvedFunction } | undefined;
 }
 
 /**
@@ -88,6 +96,7 @@ export class FunctionRegistry {
       chain: Promise.resolve(),
       nextVersion: 1,
       shared: null,
+      standby: undefined,
     };
     this.#entries.set(config.name, entry);
     return this.#enqueue(entry, () => this.#deploy(entry));
@@ -129,7 +138,7 @@ export class FunctionRegistry {
       await entry.chain;
       const live = entry.live;
       entry.live = undefined;
-      await Promise.allSettled([entry.builder.dispose(), live ? this.#retire(live) : undefined]);
+      await Promise.allSettled([entry.builder.dispose(), live ? this.#retire(live) : undefined, this.#dropStandby(entry)]);
     })();
     this.#removing.add(removal);
     void removal.finally(() => this.#removing.delete(removal));
@@ -188,7 +197,7 @@ export class FunctionRegistry {
         await entry.chain;
         const live = entry.live;
         entry.live = undefined;
-        await Promise.allSettled([entry.builder.dispose(), live ? this.#retire(live, options) : undefined]);
+        await Promise.allSettled([entry.builder.dispose(), live ? this.#retire(live, options) : undefined, this.#dropStandby(entry)]);
       }),
     ]);
     // Old versions still draining (a stream that outlived a reload) get the same bound.
@@ -238,18 +247,7 @@ export class FunctionRegistry {
     }
 
     const version = entry.nextVersion++;
-    const pool = new FunctionPool({
-      name,
-      version,
-      bundleFile: build.bundleFile,
-      settings: entry.config,
-      env: entry.config.env,
-      type: entry.config.type,
-      shared: this.#sharedMemory(entry),
-      nodeEnv: this.#options.nodeEnv,
-      invoke: this.#options.invoke ?? false,
-      onIncident: (message) => this.#options.logger.error(message),
-    });
+    const pool = this.#takeStandby(entry, build.bundleFile) ?? this.#createPool(entry, build.bundleFile);
     this.#warming.add(pool);
     const failure = await pool.warm();
     this.#warming.delete(pool);
@@ -276,7 +274,47 @@ export class FunctionRegistry {
     entry.live = { version, bundleFile: build.bundleFile, pool, builtAt: new Date(), readyMs, fromCache: build.cached };
     entry.problem = undefined;
     if (previous !== undefined) void this.#retire(previous);
+    // A function saved once is likely saved again: have the next version's thread start now.
+    if (this.#options.standby && previous !== undefined && entry.standby === undefined && entry.config.minThreads > 0) {
+      entry.standby = { pool: this.#createPool(entry), config: entry.config };
+    }
     return { ok: true, version, ms: readyMs };
+  }
+
+  /** A pool for the function's current settings: for `bundleFile`, or a standby without it. */
+  #createPool(entry: Entry, bundleFile?: string): FunctionPool {
+    return new FunctionPool({
+      name: entry.config.name,
+      ...(bundleFile !== undefined && { bundleFile }),
+      settings: entry.config,
+      env: entry.config.env,
+      type: entry.config.type,
+      shared: this.#sharedMemory(entry),
+      nodeEnv: this.#options.nodeEnv,
+      invoke: this.#options.invoke ?? false,
+      onIncident: (message) => this.#options.logger.error(message),
+    });
+  }
+
+  /** The standby pool with `bundleFile` given to it, if there is one made with the current settings. */
+  #takeStandby(entry: Entry, bundleFile: string): FunctionPool | undefined {
+    const standby = entry.standby;
+    entry.standby = undefined;
+    if (standby === undefined) return undefined;
+    // The settings changed since it was made (a config.yaml edit): its threads are the wrong ones.
+    if (standby.config !== entry.config) {
+      void standby.pool.close({ force: true });
+      return undefined;
+    }
+    standby.pool.adopt(bundleFile);
+    return standby.pool;
+  }
+
+  /** Stops the function's standby pool, if it has one. */
+  #dropStandby(entry: Entry): Promise<void> | undefined {
+    const standby = entry.standby;
+    entry.standby = undefined;
+    return standby?.pool.close({ force: true });
   }
 
   #sharedMemory(entry: Entry): SharedArrayBuffer | null {

@@ -21,6 +21,8 @@ import {
   PROBE_ID,
   Reply,
   type AbortMessage,
+  type BundleMessage,
+  type BundleRequest,
   type FunctionWorkerData,
   type TaskEnvelope,
   type TaskFailure,
@@ -48,9 +50,11 @@ export interface PoolSettings {
 
 export interface FunctionPoolOptions {
   readonly name: string;
-  readonly version: number;
-  /** Absolute path of the version's bundle. */
-  readonly bundleFile: string;
+  /**
+   * Absolute path of the version's bundle. Without it the pool is a standby: its threads start
+   * now and load the bundle given to adopt() later (a hot reload then skips their start-up).
+   */
+  readonly bundleFile?: string;
   readonly settings: PoolSettings;
   /** The env declared in config. */
   readonly env: Readonly<Record<string, string>>;
@@ -101,10 +105,11 @@ export const BATCH_HOLD_MS = 2;
  */
 export class FunctionPool implements CallOwner {
   readonly name: string;
-  readonly version: number;
   readonly settings: PoolSettings;
   readonly #options: FunctionPoolOptions;
   readonly #control: BroadcastChannel;
+  /** file:// URL of the bundle; null while a standby pool waits for adopt(). */
+  #bundle: string | null;
   readonly #workerData: FunctionWorkerData;
   #threads: ThreadPool;
   /** Calls waiting for a slot (beyond maxThreads x concurrency). */
@@ -139,14 +144,19 @@ export class FunctionPool implements CallOwner {
 
   constructor(options: FunctionPoolOptions) {
     this.name = options.name;
-    this.version = options.version;
     this.settings = options.settings;
     this.#options = options;
-    const controlChannel = `fngate:${options.name}:${options.version}:${process.pid}:${Math.random().toString(36).slice(2)}`;
+    const controlChannel = `fngate:${options.name}:${process.pid}:${Math.random().toString(36).slice(2)}`;
     this.#control = new BroadcastChannel(controlChannel);
     this.#control.unref();
+    this.#bundle = options.bundleFile === undefined ? null : pathToFileURL(options.bundleFile).href;
+    // A standby thread asks for its bundle when it starts; one that asks before adopt() is
+    // answered by adopt()'s broadcast.
+    this.#control.onmessage = (event) => {
+      if ((event as { data: Partial<BundleRequest> }).data.wantsBundle && this.#bundle !== null) this.#sendBundle();
+    };
     this.#workerData = {
-      bundle: pathToFileURL(options.bundleFile).href,
+      bundle: this.#bundle,
       name: options.name,
       env: options.env,
       controlChannel,
@@ -159,6 +169,18 @@ export class FunctionPool implements CallOwner {
     this.#perThread = { limit: concurrency === 'auto' ? 1 : concurrency, pack: false };
     this.#threads = this.#createThreads();
     this.#closeStarted = new Promise((resolve) => (this.#startClose = () => resolve('closed')));
+  }
+
+  /** A standby pool takes its bundle (before warm()); its threads, started already, load it. */
+  adopt(bundleFile: string): void {
+    if (this.#bundle !== null) throw new Error(`${this.name}: this pool already has its bundle`);
+    this.#bundle = pathToFileURL(bundleFile).href;
+    this.#sendBundle();
+  }
+
+  #sendBundle(): void {
+    const message: BundleMessage = { bundle: this.#bundle! };
+    this.#control.postMessage(message);
   }
 
   /** Requests waiting for a thread slot. */
@@ -228,6 +250,7 @@ export class FunctionPool implements CallOwner {
    * within the timeout).
    */
   async warm(): Promise<TaskFailure | null> {
+    if (this.#bundle === null) throw new Error(`${this.name}: warm() before adopt() on a standby pool`);
     const timeoutMs = Math.max(this.settings.timeout, 10_000);
     const probe: TaskEnvelope = [PROBE_ID, 'GET', 'http://fngate.invalid/', [], null, null, Date.now() + timeoutMs];
     let timer: NodeJS.Timeout | undefined;

@@ -104,8 +104,11 @@ export function isTaskFailure(outcome: TaskOutcome): outcome is TaskFailure {
 
 /** `workerData` every thread of a function version receives. */
 export interface FunctionWorkerData {
-  /** file:// URL of this version's bundle. */
-  readonly bundle: string;
+  /**
+   * file:// URL of this version's bundle; null for a standby pool, whose threads start before the
+   * bundle is built and ask for it on the control channel ({@link BundleRequest}).
+   */
+  readonly bundle: string | null;
   readonly name: string;
   /** The env declared in config (process.env additionally holds NODE_ENV). */
   readonly env: Readonly<Record<string, string>>;
@@ -120,6 +123,16 @@ export interface FunctionWorkerData {
    * body), and a last line without a newline is written when the task ends.
    */
   readonly invoke: boolean;
+}
+
+/** Worker -> main on the control channel: a standby thread waits for its bundle. */
+export interface BundleRequest {
+  readonly wantsBundle: true;
+}
+
+/** Main -> workers on the control channel: the bundle of a standby pool, once it is built. */
+export interface BundleMessage {
+  readonly bundle: string;
 }
 
 /** Main -> workers on the control channel. Only the thread running `id` reacts. */

@@ -6,7 +6,7 @@
 import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { workerData } from 'node:worker_threads';
+import { BroadcastChannel, workerData } from 'node:worker_threads';
 
 const kTransferable = Symbol.for('Piscina.transferable');
 const kValue = Symbol.for('Piscina.valueOf');
@@ -75,9 +75,22 @@ function prefixLines(stream, prefix, write = stream.write.bind(stream)) {
   };
 }
 
+/** A standby thread starts before its bundle is built: it asks the main thread, which answers once it is. */
+function bundleFromMainThread() {
+  return new Promise((resolve) => {
+    const channel = new BroadcastChannel(workerData.controlChannel);
+    channel.onmessage = ({ data }) => {
+      if (typeof data?.bundle !== 'string') return;
+      channel.close();
+      resolve(data.bundle);
+    };
+    channel.postMessage({ wantsBundle: true });
+  });
+}
+
 let runTask;
 try {
-  runTask = (await import(workerData.bundle)).default;
+  runTask = (await import(workerData.bundle ?? (await bundleFromMainThread()))).default;
   if (typeof runTask !== 'function') throw new TypeError('the bundle has no task handler');
 } catch (error) {
   const failure = {

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { COUNTER, devProject, returning, servesEventually, text } from '../helpers/dev-project.js';
 import { waitFor } from '../helpers/wait.js';
@@ -103,5 +104,37 @@ describe('hot reload: files that appear, move or change together', () => {
     await project.write('functions/other.ts', returning('other v2'));
     await servesEventually(server, '/other', 'other v2');
     expect(await text(server, '/stuck')).toBe('stuck v1');
+  });
+  it('loads a function saved again on a thread that started before the save (standby), but not one with changed settings', async () => {
+    // Thread ids grow with every thread this process starts: a marker thread started by the test
+    // tells threads started before it from threads started after.
+    const markerThread = async () => {
+      const worker = new Worker('', { eval: true });
+      const id = worker.threadId;
+      await worker.terminate();
+      return id;
+    };
+    const source = (version: number) => `import { threadId } from 'node:worker_threads';\nexport default () => ({ version: ${version}, threadId });\n`;
+    const config = (max: number) => `functions:\n  hot:\n    routes: GET /hot\n    maxThreads: ${max}\n`;
+    const { project, server } = await devProject({ 'config.yaml': config(2), 'functions/hot.ts': source(1) });
+    const serving = async (version: number) =>
+      waitFor(async () => {
+        const body = (await (await server.fetch('/hot')).json()) as { version: number; threadId: number };
+        return body.version === version && body;
+      }, { what: `version ${version}` });
+
+    await project.write('functions/hot.ts', source(2)); // the first reload starts a standby thread
+    await serving(2);
+    await server.runtime.reloadsSettled();
+    let marker = await markerThread();
+    await project.write('functions/hot.ts', source(3));
+    expect((await serving(3)).threadId).toBeLessThan(marker);
+
+    // New settings: the standby made with the old ones is dropped, a fresh thread serves.
+    await server.runtime.reloadsSettled();
+    marker = await markerThread();
+    await project.write('config.yaml', config(3));
+    await waitFor(() => server.logs.lines.includes('config: ~hot maxThreads 2->3'), { what: 'the config change' });
+    expect((await serving(3)).threadId).toBeGreaterThan(marker);
   });
 });
