@@ -376,12 +376,20 @@ export class FunctionPool implements CallOwner {
       this.#options.onIncident?.(
         `[${this.name}] request ${id} ignored ctx.signal after its timeout; its thread is not blocked and runs ${others} other request${others === 1 ? '' : 's'}, so it is left running and no longer counted`,
       );
+      // Releasing it resumes placing on the thread.
       if (this.#release(call)) this.#pump();
-      this.#threads.resumePlacing(call.threadId);
       return;
     }
     this.#threads.stopPlacing(call.threadId, id);
-    this.#threads.kill(call.threadId);
+    this.#kill(call.threadId);
+  }
+
+  /** Terminates a thread on which placing was stopped; its slots count again once it is gone. */
+  #kill(threadId: number): void {
+    const threads = this.#threads;
+    void threads.kill(threadId).then(() => {
+      if (threads === this.#threads) this.#pump();
+    });
   }
 
   /** A call that never reached a thread leaves the queue, or its reserved slot. */
@@ -390,9 +398,13 @@ export class FunctionPool implements CallOwner {
     else this.#pending.splice(this.#pending.indexOf(call), 1);
   }
 
-  /** Requests that may hold a thread slot at once. */
+  /**
+   * Requests that may hold a thread slot at once. A thread that placing was stopped on (its
+   * request timed out) offers none until it is resumed or replaced: a request handed to piscina
+   * meanwhile would sit in piscina's queue, which only looks again when a task ends.
+   */
   #capacity(): number {
-    return this.settings.maxThreads * this.#perThread.limit;
+    return (this.settings.maxThreads - this.#threads.stopped) * this.#perThread.limit;
   }
 
   /** Short requests under `auto` go to threads in batches. */
@@ -552,7 +564,7 @@ export class FunctionPool implements CallOwner {
         }
         this.#options.onIncident?.(`[${this.name}] ctx.waitUntil() work was still running ${after} after the response; its thread is stopped`);
         this.#threads.stopPlacing(call.threadId, call.envelope[Envelope.id]);
-        this.#threads.kill(call.threadId);
+        this.#kill(call.threadId);
       }, this.settings.timeout);
     }
     if (call.state === ANSWERED) {

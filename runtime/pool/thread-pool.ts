@@ -235,15 +235,26 @@ export class ThreadPool {
     await Promise.allSettled(exits);
   }
 
-  /** Terminates a thread on which placing was stopped; piscina replaces it. */
-  kill(threadId: number): void {
+  /** Threads on which placing is stopped now. */
+  get stopped(): number {
+    return this.#stopped.size;
+  }
+
+  /** Terminates a thread on which placing was stopped; piscina replaces it. Resolves once it is gone. */
+  kill(threadId: number): Promise<void> {
     const forRequest = this.#stopped.get(threadId);
     // Kept past the exit (thread ids are never reused): the requests that die with the thread are
     // answered after terminate() resolved, and their message names the request that caused it.
     if (forRequest !== undefined && forRequest !== -1) this.#killedFor.set(threadId, forRequest);
     const thread = this.#thread(threadId);
-    if (thread === undefined) return void this.#stopped.delete(threadId);
-    void thread.terminate().finally(() => this.#stopped.delete(threadId));
+    if (thread === undefined) {
+      this.#stopped.delete(threadId);
+      return Promise.resolve();
+    }
+    return thread.terminate().then(
+      () => void this.#stopped.delete(threadId),
+      () => void this.#stopped.delete(threadId),
+    );
   }
 
   /** The request whose timeout stopped (or killed) this thread, if one did. */

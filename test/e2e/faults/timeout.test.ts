@@ -22,6 +22,17 @@ describe('fault: timeout', () => {
     await expectHealthy(server);
   });
 
+  it('serves a request sent right after a 504 while the timed-out handler is still stopping, on the same thread', async () => {
+    const server = await startRuntime({ config });
+    const before = (await (await server.fetch('/timeout?mode=ok')).json()) as { threadId: number };
+    expect((await server.fetch('/timeout?mode=lingering')).status).toBe(504);
+    // Sent while its thread takes no new work (the handler needs 100 ms more to stop).
+    const after = await server.fetch('/timeout?mode=ok');
+    expect(after.status).toBe(200);
+    expect(((await after.json()) as { threadId: number }).threadId).toBe(before.threadId);
+    await expectHealthy(server);
+  });
+
   it('answers 504 for a handler that never yields, terminates its thread and starts another', async () => {
     const server = await startRuntime({ config });
     const before = (await (await server.fetch('/timeout?mode=ok')).json()) as { threadId: number };
