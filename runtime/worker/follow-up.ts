@@ -20,30 +20,35 @@ export class FollowUp {
   #pending = 1;
   #credits = 0;
   #wake: (() => void) | undefined;
-  /** Resolves when the gateway says the client is gone (or the request was abandoned). */
-  readonly #cancelled: Promise<typeof CANCELLED>;
-  #cancel!: () => void;
   #isCancelled = false;
+  /**
+   * Ends the read in progress when the body is cancelled. Made per read and dropped after it: one
+   * promise raced by every read would keep every chunk reachable until the stream ends.
+   */
+  #endRead: ((value: typeof CANCELLED) => void) | undefined;
+  readonly #onCancel: () => void;
 
   /** `onCancel` runs once when the client goes away mid-stream (it aborts ctx.signal). */
   constructor(onCancel: () => void = () => {}) {
     this.finished = new Promise<void>((resolve) => (this.#finish = resolve));
-    this.#cancelled = new Promise<typeof CANCELLED>((resolve) => {
-      this.#cancel = () => {
-        if (this.#isCancelled) return;
-        this.#isCancelled = true;
-        onCancel();
-        resolve(CANCELLED);
-      };
-    });
+    this.#onCancel = onCancel;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.remote = port2;
     port1.on('message', (message: FollowUpControl) => {
       if (message.t === 'pull') this.#credits++;
-      else this.#cancel();
+      else if (!this.#isCancelled) {
+        this.#onCancel();
+        this.#stopBody();
+      }
       this.#wake?.();
     });
+  }
+
+  /** The body is not wanted any more: the pump stops, a read in progress is left behind. */
+  #stopBody(): void {
+    this.#isCancelled = true;
+    this.#endRead?.(CANCELLED);
   }
 
   /** ctx.waitUntil(promise). */
@@ -62,7 +67,8 @@ export class FollowUp {
 
   /** The request failed: no reply carries the port, so nobody will pull or wait. */
   abandon(): void {
-    this.#cancel();
+    // Not a disconnect: waitUntil work goes on (unheld), its ctx.signal untouched.
+    this.#stopBody();
     this.#wake?.();
     this.#port.close();
     this.remote.close();
@@ -85,7 +91,8 @@ export class FollowUp {
         // The client may leave while the producer waits for its next chunk (an SSE source that
         // waits for an event): the request ends then, not when the producer next yields.
         const pending = iterator.next();
-        const next = await Promise.race([pending, this.#cancelled]);
+        const next = await Promise.race([pending, new Promise<typeof CANCELLED>((resolve) => (this.#endRead = resolve))]);
+        this.#endRead = undefined;
         if (next === CANCELLED) {
           pending.catch(() => {}); // settles (or not) after we left; nobody is listening
           return stop(iterator);

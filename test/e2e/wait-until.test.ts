@@ -96,4 +96,30 @@ export default bg;
     expect(await body).toBe('ab');
     await waitFor(() => server.runtime.functions()[0]!.running === 0, { what: 'every slot to be released' });
   });
+  it("lets background work of a handler that then threw run on with its ctx.signal untouched", async () => {
+    const project = await createProject({
+      'config.yaml': 'functions:\n  w:\n    routes: GET /w\n    maxThreads: 1\n',
+      'functions/w.ts': `
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Handler } from 'fngate';
+const state = { done: false, aborted: false };
+const w: Handler = (req, ctx) => {
+  if (new URL(req.url).searchParams.has('state')) return state;
+  ctx.waitUntil(sleep(100).then(() => { state.done = true; state.aborted = ctx.signal.aborted; }));
+  throw new Error('after starting background work');
+};
+export default w;
+`,
+    });
+    const server = await startRuntime({ config: project.path('config.yaml'), mode: 'dev' });
+    expect((await server.fetch('/w')).status).toBe(500);
+    const state = await waitFor(
+      async () => {
+        const current = (await (await server.fetch('/w?state')).json()) as { done: boolean; aborted: boolean };
+        return current.done && current;
+      },
+      { what: 'the background work to finish' },
+    );
+    expect(state.aborted).toBe(false);
+  });
 });
