@@ -237,6 +237,7 @@ export class FunctionRegistry {
 
   async #deploy(entry: Entry): Promise<DeployResult> {
     const { name } = entry.config;
+    if (this.#closing) return { ok: false, error: new FngateError('FNGATE_UNAVAILABLE', `${name} is shutting down`, { fn: name }), ms: 0 };
     const started = performance.now();
     const build = await entry.builder.build();
     entry.inputs = build.ok ? build.inputs : [...new Set([...entry.inputs, ...build.inputs])];
@@ -302,7 +303,7 @@ export class FunctionRegistry {
     entry.standby = undefined;
     if (standby === undefined) return undefined;
     // The settings changed since it was made (a config.yaml edit): its threads are the wrong ones.
-    if (standby.config !== entry.config) {
+    if (poolKey(standby.config) !== poolKey(entry.config)) {
       void standby.pool.close({ force: true });
       return undefined;
     }
@@ -349,6 +350,12 @@ export class FunctionRegistry {
     void retired.finally(() => this.#draining.delete(version));
     return retired;
   }
+}
+
+/** What a function's threads are made with: a standby pool fits a version with the same. */
+function poolKey(config: ResolvedFunction): string {
+  const { minThreads, maxThreads, idleTimeout, maxQueue, timeout, memoryLimit, concurrency, env, type, sharedMemory } = config;
+  return JSON.stringify([minThreads, maxThreads, idleTimeout, maxQueue, timeout, memoryLimit, concurrency, env, type, sharedMemory]);
 }
 
 function indent(text: string): string {

@@ -138,21 +138,24 @@ describe('config', () => {
       [
         'functions:',
         '  hello:',
-        '    routes: [GET /files/:name?, "GET /n/:id{[0-9]+}", GET /w/*]',
+        '    routes: [GET /files/:name?, "GET /n/:id{[0-9]+}", GET /w/*, GET /static*, "GET /deep/:p{.+}"]',
         '  sort:',
-        '    routes: [GET /files, GET /n/:id, GET /w/x, GET /files/a/b, "GET /n/:slug{[a-z]+}", GET /n/abc, GET /w, GET /x/]',
+        '    routes: [GET /files, GET /n/:id, GET /w/x, GET /files/a/b, "GET /n/:slug{[a-z]+}", GET /n/abc, GET /w, GET /x/, GET /users, GET /static/app.js]',
         '  third:',
         '    file: functions/hello.ts',
-        '    routes: [GET /x, GET /n/7]',
+        '    routes: [GET /x, GET /n/7, GET /deep/a/b]',
       ].join('\n'),
     );
-    // Apart: a longer path, another pattern, a literal the pattern refuses, /x and /x/.
+    // Apart: a longer path, another pattern, a literal the pattern refuses, /x and /x/, a path
+    // the glob static* does not match.
     expect(problems).toEqual([
       'config.yaml:5 functions.sort.routes[0]: route "GET /files" overlaps "GET /files/:name?" already claimed by function "hello"',
       'config.yaml:5 functions.sort.routes[1]: route "GET /n/:id" overlaps "GET /n/:id{[0-9]+}" already claimed by function "hello"',
       'config.yaml:5 functions.sort.routes[2]: route "GET /w/x" overlaps "GET /w/*" already claimed by function "hello"',
       'config.yaml:5 functions.sort.routes[6]: route "GET /w" overlaps "GET /w/*" already claimed by function "hello"',
+      'config.yaml:5 functions.sort.routes[9]: route "GET /static/app.js" overlaps "GET /static*" already claimed by function "hello"',
       'config.yaml:8 functions.third.routes[1]: route "GET /n/7" overlaps "GET /n/:id{[0-9]+}" already claimed by function "hello"',
+      'config.yaml:8 functions.third.routes[2]: route "GET /deep/a/b" overlaps "GET /deep/:p{.+}" already claimed by function "hello"',
     ]);
   });
 

@@ -86,52 +86,77 @@ export function routeShape(path: string): string {
  * Whether some request path could match both routes (Hono path syntax, strict about a trailing
  * slash as the router is): then two functions would compete for it, and the one registered
  * first would silently win. A parameter with a `{regex}` is assumed to match what the regex
- * matches; two different regexes are assumed to be meant to tell requests apart.
+ * matches; two different regexes are assumed to be meant to tell requests apart. Where the
+ * answer would take more than comparing segments, it is "yes" (a conflict is reported).
  */
 export function pathsOverlap(a: string, b: string): boolean {
-  return expandOptional(a).some((x) => expandOptional(b).some((y) => segmentsOverlap(x, y)));
+  return expandOptional(a).some((x) => expandOptional(b).some((y) => overlapFrom(x, 0, y, 0)));
 }
 
-type Segment = { kind: 'literal'; text: string } | { kind: 'param'; pattern: string | undefined } | { kind: 'rest' };
+/**
+ * `literal`: one exact segment; `param`: one segment (`:p`, `:p{regex}`, a `*` between
+ * segments, `file*.png` glob); `rest`: this segment and everything after it (a trailing `*`,
+ * a regex that matches "/", a trailing glob such as `static*`, with its own text).
+ */
+type Segment =
+  | { readonly kind: 'literal'; readonly text: string }
+  | { readonly kind: 'param'; readonly test: RegExp | undefined }
+  | { readonly kind: 'rest'; readonly test: RegExp | undefined; readonly prefix: string };
 
 /** `/files/:name?` matches `/files` and `/files/x`: both shapes. */
 function expandOptional(path: string): Segment[][] {
   const raw = path.slice(1).split('/');
-  const last = raw[raw.length - 1]!;
-  const segments = raw.map(toSegment);
-  return PARAM_SEGMENT.exec(last)?.[3] ? [segments.slice(0, -1), segments] : [segments];
+  const segments = raw.map((text, i) => toSegment(text, i === raw.length - 1));
+  return PARAM_SEGMENT.exec(raw[raw.length - 1]!)?.[3] ? [segments.slice(0, -1), segments] : [segments];
 }
 
-function toSegment(text: string): Segment {
-  if (text === '*' || (text.includes('*') && !text.startsWith(':'))) return { kind: 'rest' };
+function toSegment(text: string, last: boolean): Segment {
+  if (text === '*') return last ? { kind: 'rest', test: undefined, prefix: '' } : { kind: 'param', test: undefined };
   const param = PARAM_SEGMENT.exec(text);
-  if (param) return { kind: 'param', pattern: param[2]?.slice(1, -1) };
+  if (param) {
+    if (param[2] === undefined) return { kind: 'param', test: undefined };
+    const test = new RegExp(`^(?:${param[2].slice(1, -1)})$`);
+    return test.test('a/b') ? { kind: 'rest', test: undefined, prefix: '' } : { kind: 'param', test };
+  }
+  if (text.includes('*')) {
+    const test = new RegExp(`^${text.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    // A glob at the end also matches across the segments after it (`/static*` takes /static/a/b).
+    return last && text.endsWith('*') ? { kind: 'rest', test, prefix: text.slice(0, text.indexOf('*')) } : { kind: 'param', test };
+  }
   return { kind: 'literal', text };
 }
 
-function segmentsOverlap(a: readonly Segment[], b: readonly Segment[]): boolean {
-  for (let i = 0; ; i++) {
-    const x = a[i];
-    const y = b[i];
-    // A wildcard may match whatever follows (conservative: any number of segments).
-    if (x?.kind === 'rest' || y?.kind === 'rest') return true;
-    if (x === undefined || y === undefined) return x === y;
-    if (!segmentOverlaps(x, y)) return false;
-  }
+function overlapFrom(a: readonly Segment[], i: number, b: readonly Segment[], j: number): boolean {
+  const x = a[i];
+  const y = b[j];
+  if (x?.kind === 'rest') return restOverlaps(x, b.slice(j));
+  if (y?.kind === 'rest') return restOverlaps(y, a.slice(i));
+  if (x === undefined || y === undefined) return x === y;
+  return segmentOverlaps(x, y) && overlapFrom(a, i + 1, b, j + 1);
+}
+
+/** A rest segment against what the other route has from there on. */
+function restOverlaps(rest: Extract<Segment, { kind: 'rest' }>, others: readonly Segment[]): boolean {
+  if (rest.test === undefined) return true;
+  const texts = others.map((s) => (s.kind === 'literal' ? s.text : undefined));
+  const known = texts.indexOf(undefined);
+  if (known === -1) return rest.test.test(texts.join('/'));
+  // Only the other path's literal start is known: it must agree with the glob's literal start.
+  const start = `${texts.slice(0, known).join('/')}${known > 0 ? '/' : ''}`;
+  return start.startsWith(rest.prefix) || rest.prefix.startsWith(start);
 }
 
 function segmentOverlaps(x: Segment, y: Segment): boolean {
   if (x.kind === 'literal' && y.kind === 'literal') return x.text === y.text;
   if (x.kind === 'literal') return literalMatches(x.text, y);
   if (y.kind === 'literal') return literalMatches(y.text, x);
-  const [p, q] = [(x as { pattern?: string }).pattern, (y as { pattern?: string }).pattern];
-  return p === undefined || q === undefined || p === q;
+  const [p, q] = [(x as { test?: RegExp }).test, (y as { test?: RegExp }).test];
+  return p === undefined || q === undefined || p.source === q.source;
 }
 
-function literalMatches(text: string, param: Segment): boolean {
-  const pattern = (param as { pattern?: string }).pattern;
-  if (pattern === undefined) return text !== '';
-  return new RegExp(`^(?:${pattern})$`).test(text);
+function literalMatches(text: string, other: Segment): boolean {
+  const test = (other as { test?: RegExp }).test;
+  return test === undefined ? text !== '' : test.test(text);
 }
 
 /**

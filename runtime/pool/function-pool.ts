@@ -325,6 +325,7 @@ export class FunctionPool implements CallOwner {
 
   /** Ends close()'s wait for the pool to drain: now (`force`), or after `graceMs`. */
   #hurry(options: { force?: boolean; graceMs?: number }): void {
+    if (this.#idle.length === 0) return; // not waiting (any more)
     const stopWaiting = () => {
       for (const resolve of this.#idle.splice(0)) resolve();
     };
