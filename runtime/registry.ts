@@ -34,7 +34,7 @@ export interface RegistryOptions {
   /**
    * Hot reload: once a function has been reloaded, keep a standby pool whose thread has already
    * started, for its next reload (about 30 ms of thread start-up off every save after the
-   * first, for one idle thread per function being edited). @default false
+   * first, for minThreads idle threads per function being edited). @default false
    */
   readonly standby?: boolean;
   readonly logger: Logger;
@@ -57,8 +57,8 @@ interface Entry {
   nextVersion: number;
   /** The function's shared memory: outlives versions and threads; replaced only when its size changes. */
   shared: SharedArrayBuffer | null;
-  /** A pool whose thread is up, waiting for the next version's bundle, and the settings it was made with. */
-  standby: { readonly pool: FunctionPool; readonly config: ResolvedFunction } | undefined;
+  /** A pool whose threads are up, waiting for the next version's bundle, and poolKey() of the settings it was made with. */
+  standby: { readonly pool: FunctionPool; readonly key: string } | undefined;
 }
 
 /**
@@ -237,7 +237,7 @@ export class FunctionRegistry {
 
   async #deploy(entry: Entry): Promise<DeployResult> {
     const { name } = entry.config;
-    if (this.#closing) return { ok: false, error: new FngateError('FNGATE_UNAVAILABLE', `${name} is shutting down`, { fn: name }), ms: 0 };
+    if (this.#closing) return shuttingDown(name);
     const started = performance.now();
     const build = await entry.builder.build();
     entry.inputs = build.ok ? build.inputs : [...new Set([...entry.inputs, ...build.inputs])];
@@ -256,7 +256,7 @@ export class FunctionRegistry {
       // Shutting down: the warm-up was cut short; nothing to report.
       await pool.close({ force: true });
       await removeBundle(build.bundleFile);
-      return { ok: false, error: new FngateError('FNGATE_UNAVAILABLE', `${name} is shutting down`, { fn: name }), ms: 0 };
+      return shuttingDown(name);
     }
     if (failure !== null) {
       await pool.close({ force: true });
@@ -277,7 +277,7 @@ export class FunctionRegistry {
     if (previous !== undefined) void this.#retire(previous);
     // A function saved once is likely saved again: have the next version's thread start now.
     if (this.#options.standby && previous !== undefined && entry.standby === undefined && entry.config.minThreads > 0) {
-      entry.standby = { pool: this.#createPool(entry), config: entry.config };
+      entry.standby = { pool: this.#createPool(entry), key: poolKey(entry.config) };
     }
     return { ok: true, version, ms: readyMs };
   }
@@ -303,7 +303,7 @@ export class FunctionRegistry {
     entry.standby = undefined;
     if (standby === undefined) return undefined;
     // The settings changed since it was made (a config.yaml edit): its threads are the wrong ones.
-    if (poolKey(standby.config) !== poolKey(entry.config)) {
+    if (standby.key !== poolKey(entry.config)) {
       void standby.pool.close({ force: true });
       return undefined;
     }
@@ -350,6 +350,10 @@ export class FunctionRegistry {
     void retired.finally(() => this.#draining.delete(version));
     return retired;
   }
+}
+
+function shuttingDown(name: string): DeployResult {
+  return { ok: false, error: new FngateError('FNGATE_UNAVAILABLE', `${name} is shutting down`, { fn: name }), ms: 0 };
 }
 
 /** What a function's threads are made with: a standby pool fits a version with the same. */
