@@ -5,7 +5,7 @@ import { ConfigError } from './config/config-error.js';
 import { formatDuration } from './config/units.js';
 import { createRuntime, type FunctionState, type Runtime } from './create-runtime.js';
 import { ListenError, PortInUseError } from './gateway/http-server.js';
-import { consoleLogger } from './log.js';
+import { consoleLogger } from './common/logger.js';
 
 const USAGE = `Usage: fngate <command> [options]
 

@@ -8,10 +8,10 @@ import { loadConfig } from './config/load-config.js';
 import type { ResolvedConfig } from './config/resolve-config.js';
 import { createGateway, type GatewayRoute } from './gateway/create-gateway.js';
 import { startHttpServer, type HttpServer } from './gateway/http-server.js';
-import { consoleLogger, type Logger } from './log.js';
+import { consoleLogger, type Logger } from './common/logger.js';
 import { Monitor } from './observe/monitor.js';
-import { createOutDir } from './out-dir.js';
-import { FunctionRegistry } from './registry.js';
+import { createOutDir } from './bundle/bundle-dir.js';
+import { FunctionRegistry } from './registry/function-registry.js';
 
 export interface RuntimeOptions {
   /**
@@ -154,7 +154,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     });
 
   let server: HttpServer | undefined;
-  let reloader: import('./hot-reload.js').HotReloader | undefined;
+  let reloader: import('./watch/hot-reload.js').HotReloader | undefined;
   try {
     await Promise.all(Object.values(config.functions).map((fn) => registry.add(fn)));
     const started = await startHttpServer({
@@ -167,7 +167,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     server = started;
     if (options.watch) {
       // Loaded only to watch: `fngate start` never pays for chokidar.
-      const { HotReloader } = await import('./hot-reload.js');
+      const { HotReloader } = await import('./watch/hot-reload.js');
       reloader = await HotReloader.start({
         configFile: config.file,
         cwd,

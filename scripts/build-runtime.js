@@ -78,6 +78,9 @@ export async function ensureRuntimeBuilt({ force = false } = {}) {
     target: 'node20',
     sourcemap: 'linked',
     external: ['esbuild', 'piscina'],
+    // runtime/common/runtime-files.ts finds the worker entry and the dashboard relative to the
+    // runtime's root; inlined here, its import.meta.url is this bundle's, which sits in that root.
+    define: { FNGATE_RUNTIME_ROOT: JSON.stringify('./') },
     // Bundled CommonJS dependencies call require(); ESM output has none.
     banner: { js: "import { createRequire as __fngateCreateRequire } from 'node:module'; const require = __fngateCreateRequire(import.meta.url);" },
     write: false,

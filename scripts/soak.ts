@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRuntime } from '../runtime/index.js';
-import type { Logger } from '../runtime/log.js';
+import type { Logger } from '../runtime/common/logger.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 

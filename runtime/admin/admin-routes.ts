@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { RESERVED_PREFIX } from '../config/routes.js';
-import { FngateError } from '../errors.js';
+import { FngateError } from '../common/errors.js';
 import { errorResponse } from '../gateway/responses.js';
-import { DASHBOARD_PAGE } from '../paths.js';
+import { DASHBOARD_PAGE } from '../common/runtime-files.js';
 import type { StatusReport } from './status-types.js';
 
 /** What the /_fngate/ endpoints serve. null when they are off. */

@@ -7,11 +7,11 @@ import { TrieRouter } from 'hono/router/trie-router';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
 import type { ResolvedFunction } from '../config/resolve-config.js';
-import { FngateError } from '../errors.js';
-import { consoleLogger } from '../log.js';
-import { createOutDir } from '../out-dir.js';
-import { Reply, type TaskEnvelope, type TaskReply } from '../pool/protocol.js';
-import { FunctionRegistry } from '../registry.js';
+import { FngateError } from '../common/errors.js';
+import { consoleLogger } from '../common/logger.js';
+import { createOutDir } from '../bundle/bundle-dir.js';
+import { Reply, type TaskEnvelope, type TaskReply } from '../protocol/messages.js';
+import { FunctionRegistry } from '../registry/function-registry.js';
 
 const USAGE = `Usage: fngate invoke NAME [options]
 

@@ -1,7 +1,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { relative, resolve } from 'node:path';
-import { isInside } from '../util/paths.js';
+import { isInside } from '../common/is-inside.js';
 import { parseRoute, routesCollide, type ResolvedRoute } from './routes.js';
 import type { UserConfig } from './schema.js';
 import { formatSize, parseDuration, parseSize } from './units.js';

@@ -3,9 +3,9 @@ import { Hono, type Context } from 'hono';
 import { TrieRouter } from 'hono/router/trie-router';
 import { mountAdmin, type AdminEndpoints } from '../admin/admin-routes.js';
 import type { RouteMethod } from '../config/routes.js';
-import { FngateError } from '../errors.js';
+import { FngateError } from '../common/errors.js';
 import type { RequestRecorder } from '../observe/monitor.js';
-import type { TaskEnvelope, TaskReply } from '../pool/protocol.js';
+import type { TaskEnvelope, TaskReply } from '../protocol/messages.js';
 import { readBody } from './read-body.js';
 import { asFngateError, errorResponse, replyResponse } from './responses.js';
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { FngateError } from '../errors.js';
+import { FngateError } from '../common/errors.js';
 import { formatSize } from '../config/units.js';
 
 /**

@@ -1,5 +1,5 @@
-import { FngateError } from '../errors.js';
-import { Reply, type TaskReply } from '../pool/protocol.js';
+import { FngateError } from '../common/errors.js';
+import { Reply, type TaskReply } from '../protocol/messages.js';
 
 /**
  * Builds the HTTP response for a worker's reply. Headers go out as a plain object so that

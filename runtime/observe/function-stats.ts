@@ -1,5 +1,5 @@
 import type { Percentiles } from '../admin/status-types.js';
-import { isTimedFailure } from '../errors.js';
+import { isTimedFailure } from '../common/errors.js';
 
 /** Percentiles cover the requests of the last 20 seconds... */
 const WINDOW_MS = 20_000;

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { isTimedFailure } from '../errors.js';
+import { isTimedFailure } from '../common/errors.js';
 
 /** Pool figures read at scrape time. */
 export interface PoolGauges {

@@ -1,4 +1,4 @@
-import type { Logger } from '../log.js';
+import type { Logger } from '../common/logger.js';
 
 /**
  * One line per request in `fngate dev`: method, target, status, function, queue and run time.

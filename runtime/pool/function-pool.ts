@@ -1,7 +1,7 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { formatDuration } from '../config/units.js';
-import { FngateError } from '../errors.js';
+import { FngateError } from '../common/errors.js';
 import {
   ANSWERED,
   BatchPlacement,
@@ -12,9 +12,9 @@ import {
   QUEUED,
   RUNNING,
   type CallOwner,
-} from './call.js';
-import { CallQueue } from './call-queue.js';
-import { FollowUpReceiver } from './follow-up-receiver.js';
+} from './job.js';
+import { CallQueue } from './job-queue.js';
+import { FollowUpReceiver } from './continuation-receiver.js';
 import {
   Envelope,
   isTaskFailure,
@@ -28,11 +28,11 @@ import {
   type TaskFailure,
   type TaskOutcome,
   type TaskReply,
-} from './protocol.js';
+} from '../protocol/messages.js';
 import { AUTO_CONCURRENCY, PACK_BELOW_MS, ThreadPool } from './thread-pool.js';
-import { taskFailureError, threadDeathError } from './worker-failures.js';
+import { taskFailureError, threadDeathError } from './pool-errors.js';
 
-export { Call } from './call.js';
+export { Call } from './job.js';
 
 export interface PoolSettings {
   readonly minThreads: number;

@@ -1,9 +1,9 @@
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
-import { WORKER_ENTRY } from '../paths.js';
-import type { Placement } from './call.js';
+import { WORKER_ENTRY } from '../common/runtime-files.js';
+import type { Placement } from './job.js';
 import type { PoolSettings } from './function-pool.js';
-import { Envelope, holdEnvelope, type FunctionWorkerData, type TaskEnvelope, type TaskOutcome } from './protocol.js';
+import { Envelope, holdEnvelope, type FunctionWorkerData, type TaskEnvelope, type TaskOutcome } from '../protocol/messages.js';
 
 /**
  * `concurrency: auto`. Requests that cost little CPU gain most from handing a thread several at

@@ -1,7 +1,7 @@
 import { resourceLimits, threadId } from 'node:worker_threads';
-import type { LambdaCallback, LambdaContext, LambdaHttpEvent, LambdaHttpResult } from '../lambda-types.js';
-import { rawHeadersOf } from './lazy-request.js';
-import type { Context } from '../types.js';
+import type { LambdaCallback, LambdaContext, LambdaHttpEvent, LambdaHttpResult } from '../types/lambda.js';
+import { rawHeadersOf } from './envelope-request.js';
+import type { Context } from '../types/handler.js';
 
 type AnyHandler = (event: LambdaHttpEvent, context: LambdaContext, callback?: LambdaCallback) => unknown;
 

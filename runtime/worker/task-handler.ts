@@ -15,14 +15,14 @@ import {
   type TaskFailure,
   type TaskOutcome,
   type TaskReply,
-} from '../pool/protocol.js';
-import type { Context, FunctionEnv } from '../types.js';
-import { FollowUp } from './follow-up.js';
+} from '../protocol/messages.js';
+import type { Context, FunctionEnv } from '../types/handler.js';
+import { FollowUp } from './continuation.js';
 import { createLambdaInvoker } from './lambda-adapter.js';
-import { createLazyRequest } from './lazy-request.js';
-import { installLightResponse } from './light-response.js';
+import { createLazyRequest } from './envelope-request.js';
+import { installLightResponse } from './buffered-response.js';
 import { HEAVY_TASK_MS, ThreadPriority } from './thread-priority.js';
-import { toReply } from './to-reply.js';
+import { toReply } from './reply-from-result.js';
 
 /**
  * Heavy threads lower their priority (see ThreadPriority). Two measures, neither counting time

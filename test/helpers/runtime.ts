@@ -1,6 +1,6 @@
 import { afterEach } from 'vitest';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../runtime/index.js';
-import type { Logger } from '../../runtime/log.js';
+import type { Logger } from '../../runtime/common/logger.js';
 
 const open: Runtime[] = [];
 

@@ -1,7 +1,7 @@
 import { formatSize } from '../config/units.js';
-import { FngateError } from '../errors.js';
-import { OWN_CODE_DIRS } from '../paths.js';
-import type { TaskFailure } from './protocol.js';
+import { FngateError } from '../common/errors.js';
+import { OWN_CODE_DIRS } from '../common/runtime-files.js';
+import type { TaskFailure } from '../protocol/messages.js';
 
 /** A failure the worker reported before the deadline: the handler threw or returned garbage, or the module failed to load. */
 export function taskFailureError(fn: string, failure: TaskFailure): FngateError {

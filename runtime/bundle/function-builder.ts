@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type * as esbuild from 'esbuild';
-import { RUNTIME_DIR, TASK_HANDLER } from '../paths.js';
-import { codeFrame } from '../util/code-frame.js';
+import { RUNTIME_DIR, TASK_HANDLER } from '../common/runtime-files.js';
+import { codeFrame } from '../common/code-frame.js';
 import type { BuildCache } from './build-cache.js';
 import { sourceLocationPlugin } from './source-location-plugin.js';
-import { isInside } from '../util/paths.js';
+import { isInside } from '../common/is-inside.js';
 
 export interface FunctionBuilderOptions {
   readonly name: string;

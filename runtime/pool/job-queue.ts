@@ -1,4 +1,4 @@
-import { QUEUED, type Call } from './call.js';
+import { QUEUED, type Call } from './job.js';
 
 /**
  * FIFO of calls waiting for a thread slot. A call that leaves early (timeout, client gone) is

@@ -1,10 +1,10 @@
-import { ConfigError, formatProblem } from './config/config-error.js';
-import { diffConfig } from './config/diff-config.js';
-import { loadConfig } from './config/load-config.js';
-import type { ResolvedConfig } from './config/resolve-config.js';
-import type { Logger } from './log.js';
-import type { FunctionRegistry } from './registry.js';
-import { ProjectWatcher } from './watch/project-watcher.js';
+import { ConfigError, formatProblem } from '../config/config-error.js';
+import { diffConfig } from '../config/diff-config.js';
+import { loadConfig } from '../config/load-config.js';
+import type { ResolvedConfig } from '../config/resolve-config.js';
+import type { Logger } from '../common/logger.js';
+import type { FunctionRegistry } from '../registry/function-registry.js';
+import { ProjectWatcher } from './project-watcher.js';
 
 export interface HotReloadOptions {
   readonly configFile: string;

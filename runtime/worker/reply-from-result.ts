@@ -1,7 +1,7 @@
-import type { TaskReply } from '../pool/protocol.js';
-import type { FollowUp } from './follow-up.js';
-import { isRequestBuffer } from './lazy-request.js';
-import { takeSource, type ResponseSource } from './light-response.js';
+import type { TaskReply } from '../protocol/messages.js';
+import type { FollowUp } from './continuation.js';
+import { isRequestBuffer } from './envelope-request.js';
+import { takeSource, type ResponseSource } from './buffered-response.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';

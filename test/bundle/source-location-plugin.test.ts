@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { segmentOtherThan } from '../../runtime/build/source-location-plugin.js';
+import { segmentOtherThan } from '../../runtime/bundle/source-location-plugin.js';
 
 describe('segmentOtherThan', () => {
   it('matches every path segment except exactly the excluded name', () => {

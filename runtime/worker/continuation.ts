@@ -1,5 +1,5 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { FollowUpControl, FollowUpMessage } from '../pool/protocol.js';
+import type { FollowUpControl, FollowUpMessage } from '../protocol/messages.js';
 
 const encoder = new TextEncoder();
 

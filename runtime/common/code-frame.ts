@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { isInside } from './paths.js';
+import { isInside } from './is-inside.js';
 
 /**
  * A source excerpt pointing at one place:

@@ -1,5 +1,5 @@
-import type { FngateError } from '../errors.js';
-import type { TaskEnvelope, TaskReply } from './protocol.js';
+import type { FngateError } from '../common/errors.js';
+import type { TaskEnvelope, TaskReply } from '../protocol/messages.js';
 
 /** Waiting in the pool's queue: every thread slot is taken. */
 export const QUEUED = 0;

@@ -1,4 +1,4 @@
-import { Envelope, type TaskEnvelope } from '../pool/protocol.js';
+import { Envelope, type TaskEnvelope } from '../protocol/messages.js';
 
 const kEnvelope = Symbol('fngate.envelope');
 const kReal = Symbol('fngate.request');

@@ -1,11 +1,11 @@
-import { BuildCache } from './build/build-cache.js';
-import { FunctionBuilder, removeBundle } from './build/function-builder.js';
-import type { ResolvedFunction } from './config/resolve-config.js';
-import { FngateError } from './errors.js';
-import type { Logger } from './log.js';
-import { FunctionPool, type Call } from './pool/function-pool.js';
-import type { TaskEnvelope } from './pool/protocol.js';
-import { frameFromStack } from './util/code-frame.js';
+import { BuildCache } from '../bundle/build-cache.js';
+import { FunctionBuilder, removeBundle } from '../bundle/function-builder.js';
+import type { ResolvedFunction } from '../config/resolve-config.js';
+import { FngateError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import { FunctionPool, type Call } from '../pool/function-pool.js';
+import type { TaskEnvelope } from '../protocol/messages.js';
+import { frameFromStack } from '../common/code-frame.js';
 
 /** An immutable, serving build of a function: its bundle file and the pool running it. */
 export interface FunctionVersion {
