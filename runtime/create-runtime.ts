@@ -10,7 +10,7 @@ import { createGateway, type GatewayRoute } from './gateway/create-gateway.js';
 import { startHttpServer, type HttpServer } from './gateway/http-server.js';
 import { consoleLogger, type Logger } from './common/logger.js';
 import { Monitor } from './observe/monitor.js';
-import { createOutDir } from './bundle/bundle-dir.js';
+import { createBundleDir } from './bundle/bundle-dir.js';
 import { FunctionRegistry } from './registry/function-registry.js';
 
 export interface RuntimeOptions {
@@ -110,7 +110,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     typeof options.config === 'object' ? options.config : loadConfig(resolve(cwd, options.config ?? 'config.yaml'), { cwd }),
   );
 
-  const outDir = await createOutDir(config.root);
+  const outDir = await createBundleDir(config.root);
   let current = config;
   const registry = new FunctionRegistry({
     root: config.root,

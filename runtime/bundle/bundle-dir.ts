@@ -7,7 +7,7 @@ import { join } from 'node:path';
  * in a directory owned by this process: `.fngate/run-PID-RANDOM`. Directories left by processes
  * that died are removed. The caller removes its own when it stops.
  */
-export async function createOutDir(root: string): Promise<string> {
+export async function createBundleDir(root: string): Promise<string> {
   const base = join(root, '.fngate');
   await mkdir(base, { recursive: true });
   for (const name of await readdir(base).catch(() => [] as string[])) {

@@ -9,7 +9,7 @@ import { loadConfig } from '../config/load-config.js';
 import type { ResolvedFunction } from '../config/resolve-config.js';
 import { FngateError } from '../common/errors.js';
 import { consoleLogger } from '../common/logger.js';
-import { createOutDir } from '../bundle/bundle-dir.js';
+import { createBundleDir } from '../bundle/bundle-dir.js';
 import { Reply, type TaskEnvelope, type TaskReply } from '../protocol/messages.js';
 import { FunctionRegistry } from '../registry/function-registry.js';
 
@@ -69,7 +69,7 @@ export async function run(argv: readonly string[]): Promise<void> {
   const request = buildRequest(fn, values);
   if (typeof request === 'string') return usageError(request);
 
-  const outDir = await createOutDir(config.root);
+  const outDir = await createBundleDir(config.root);
   const registry = new FunctionRegistry({ root: config.root, outDir, nodeEnv: process.env.NODE_ENV ?? 'development', logger: consoleLogger, invoke: true });
   let reply: TaskReply | undefined;
   let failure: FngateError | undefined;

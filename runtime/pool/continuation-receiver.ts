@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { FollowUpControl, FollowUpMessage } from '../protocol/messages.js';
+import type { ContinuationControl, ContinuationMessage } from '../protocol/messages.js';
 
 /**
  * The gateway's end of a request that goes on after its reply (see FollowUp on the worker side):
@@ -8,7 +8,7 @@ import type { FollowUpControl, FollowUpMessage } from '../protocol/messages.js';
  * request runs on its thread any more. Cancelling the stream (the client left) stops the
  * producer: a generator's finally blocks run, a ReadableStream's cancel() is called.
  */
-export class FollowUpReceiver {
+export class ContinuationReceiver {
   /** The body, when the reply was streamed. */
   readonly body: ReadableStream<Uint8Array> | null;
   readonly #port: MessagePort;
@@ -43,12 +43,12 @@ export class FollowUpReceiver {
           },
         })
       : null;
-    port.on('message', (message: FollowUpMessage) => this.#onMessage(message));
+    port.on('message', (message: ContinuationMessage) => this.#onMessage(message));
     // The thread died (or was terminated) before it said done.
     port.once('close', () => this.#finish(new Error('the thread ended before the response body did')));
   }
 
-  #onMessage(message: FollowUpMessage): void {
+  #onMessage(message: ContinuationMessage): void {
     switch (message.t) {
       case 'chunk':
         if (this.#bodyOpen) this.#controller!.enqueue(new Uint8Array(message.data));
@@ -89,7 +89,7 @@ export class FollowUpReceiver {
     arrived?.();
   }
 
-  #send(message: FollowUpControl): void {
+  #send(message: ContinuationControl): void {
     if (!this.#done) this.#port.postMessage(message);
   }
 }

@@ -5,16 +5,16 @@ import { FngateError } from '../common/errors.js';
 import {
   ANSWERED,
   BatchPlacement,
-  Call,
-  onCallTimeout,
+  Job,
+  onJobTimeout,
   onKillGraceOver,
-  PENDING,
+  RESERVED,
   QUEUED,
   RUNNING,
-  type CallOwner,
+  type JobOwner,
 } from './job.js';
-import { CallQueue } from './job-queue.js';
-import { FollowUpReceiver } from './continuation-receiver.js';
+import { JobQueue } from './job-queue.js';
+import { ContinuationReceiver } from './continuation-receiver.js';
 import {
   Envelope,
   isTaskFailure,
@@ -32,7 +32,7 @@ import {
 import { AUTO_CONCURRENCY, PACK_BELOW_MS, ThreadPool } from './thread-pool.js';
 import { taskFailureError, threadDeathError } from './pool-errors.js';
 
-export { Call } from './job.js';
+export { Job } from './job.js';
 
 export interface PoolSettings {
   readonly minThreads: number;
@@ -89,21 +89,21 @@ export const CRASH_LOOP = { crashes: 3, windowMs: 10_000, firstBackoffMs: 1000, 
  * a short function's batch is normally back well within this, and an occasional slow request in
  * it must not hold the next ones back.
  */
-export const BATCH_HOLD_MS = 2;
+export const BATCH_WAIT_MS = 2;
 
 /**
  * One function version's pool. It keeps its own bounded FIFO queue in front of the threads so
  * that a full queue answers at once, a disconnected client's request is dropped before it runs,
- * and no task needs an AbortSignal. It answers every call exactly once: with the reply, or with
+ * and no task needs an AbortSignal. It answers every job exactly once: with the reply, or with
  * a coded error (timeout, crash, queue full, unavailable).
  *
  * Short requests (`concurrency: auto`) go to threads in batches. A request that finds every
- * thread working through a batch waits (PENDING, its slot reserved) until one comes back, or
- * BATCH_HOLD_MS, and leaves with the others that arrived meanwhile. A batch costs one piscina
+ * thread working through a batch waits (RESERVED, its slot reserved) until one comes back, or
+ * BATCH_WAIT_MS, and leaves with the others that arrived meanwhile. A batch costs one piscina
  * task and one wake-up of a thread, however many requests it carries; under no load a batch is
  * a single request sent at once.
  */
-export class FunctionPool implements CallOwner {
+export class FunctionPool implements JobOwner {
   readonly name: string;
   readonly settings: PoolSettings;
   readonly #options: FunctionPoolOptions;
@@ -113,13 +113,13 @@ export class FunctionPool implements CallOwner {
   readonly #workerData: FunctionWorkerData;
   #threads: ThreadPool;
   /** Calls waiting for a slot (beyond maxThreads x concurrency). */
-  readonly #queue = new CallQueue();
+  readonly #queue = new JobQueue();
   /** Calls with a slot, not yet handed to a thread (only while batching). */
-  #pending: Call[] = [];
+  #reserved: Job[] = [];
   /** Calls handed to threads whose slot is not released yet. */
-  readonly #running = new Set<Call>();
+  readonly #running = new Set<Job>();
   #batchesInFlight = 0;
-  #hold: NodeJS.Timeout | undefined;
+  #batchWait: NodeJS.Timeout | undefined;
   #flush: NodeJS.Immediate | undefined;
   /** Requests one thread takes at once right now (fixed, or adapted under `auto`), and whether to pack them. */
   readonly #perThread: { limit: number; pack: boolean };
@@ -190,7 +190,7 @@ export class FunctionPool implements CallOwner {
 
   /** Requests holding a thread slot (running, or about to go with the next batch). */
   get running(): number {
-    return this.#running.size + this.#pending.length;
+    return this.#running.size + this.#reserved.length;
   }
 
   /** Live threads. */
@@ -218,30 +218,30 @@ export class FunctionPool implements CallOwner {
   }
 
   /** Starts a request: at once if a thread slot is free, else queued, else 503 FNGATE_QUEUE_FULL. */
-  submit(envelope: TaskEnvelope): Call {
+  submit(envelope: TaskEnvelope): Job {
     envelope[Envelope.deadline] = Date.now() + this.settings.timeout;
-    const call = new Call(this, envelope);
+    const job = new Job(this, envelope);
     if (this.#closing) {
-      this.#fail(call, new FngateError('FNGATE_UNAVAILABLE', `${this.name} is shutting down`, { fn: this.name }));
+      this.#fail(job, new FngateError('FNGATE_UNAVAILABLE', `${this.name} is shutting down`, { fn: this.name }));
     } else if (this.#backoff !== undefined) {
-      this.#fail(call, this.#backoffError());
+      this.#fail(job, this.#backoffError());
     } else if (this.running < this.#capacity()) {
-      call.timer = setTimeout(onCallTimeout, this.settings.timeout, call);
-      call.state = PENDING;
-      this.#pending.push(call);
+      job.timer = setTimeout(onJobTimeout, this.settings.timeout, job);
+      job.state = RESERVED;
+      this.#reserved.push(job);
       this.#send();
     } else if (this.#queue.size < this.settings.maxQueue) {
-      call.timer = setTimeout(onCallTimeout, this.settings.timeout, call);
-      this.#queue.push(call);
+      job.timer = setTimeout(onJobTimeout, this.settings.timeout, job);
+      this.#queue.push(job);
     } else {
       const { maxThreads, maxQueue } = this.settings;
       const message =
         maxQueue === 0
           ? `all ${maxThreads} threads of ${this.name} are busy and it has no queue (maxQueue: 0)`
           : `all ${maxThreads} threads of ${this.name} are busy and ${maxQueue} requests are already queued (maxQueue)`;
-      this.#fail(call, new FngateError('FNGATE_QUEUE_FULL', message, { fn: this.name, retryAfter: 1 }));
+      this.#fail(job, new FngateError('FNGATE_QUEUE_FULL', message, { fn: this.name, retryAfter: 1 }));
     }
-    return call;
+    return job;
   }
 
   /**
@@ -282,16 +282,16 @@ export class FunctionPool implements CallOwner {
     }
   }
 
-  /** @internal The client disconnected (via Call.cancel). */
-  cancel(call: Call): void {
-    if (call.state === QUEUED || call.state === PENDING) {
-      this.#leaveBeforeRunning(call);
-      this.#fail(call, new FngateError('FNGATE_CLIENT_CLOSED', 'the client disconnected while the request was queued', { fn: this.name }));
+  /** @internal The client disconnected (via Job.cancel). */
+  cancel(job: Job): void {
+    if (job.state === QUEUED || job.state === RESERVED) {
+      this.#leaveBeforeRunning(job);
+      this.#fail(job, new FngateError('FNGATE_CLIENT_CLOSED', 'the client disconnected while the request was queued', { fn: this.name }));
       this.#checkIdle();
-    } else if (call.state === RUNNING) {
-      const message: AbortMessage = { abort: call.envelope[Envelope.id], reason: 'disconnect' };
+    } else if (job.state === RUNNING) {
+      const message: AbortMessage = { abort: job.envelope[Envelope.id], reason: 'disconnect' };
       this.#control.postMessage(message);
-      this.#fail(call, new FngateError('FNGATE_CLIENT_CLOSED', 'the client disconnected while the request was running', { fn: this.name }));
+      this.#fail(job, new FngateError('FNGATE_CLIENT_CLOSED', 'the client disconnected while the request was running', { fn: this.name }));
     }
   }
 
@@ -317,7 +317,7 @@ export class FunctionPool implements CallOwner {
       await drained;
     }
     for (const timer of this.#graceTimers) clearTimeout(timer);
-    clearTimeout(this.#hold);
+    clearTimeout(this.#batchWait);
     clearImmediate(this.#flush);
     this.#control.close();
     await this.#threads.destroy();
@@ -338,15 +338,15 @@ export class FunctionPool implements CallOwner {
     return { completed: this.#completed, failed: Object.fromEntries(this.#failed) };
   }
 
-  /** @internal Timer callback: the call reached its deadline. */
-  onTimeout(call: Call): void {
-    if (call.state === QUEUED || call.state === PENDING) {
-      this.#leaveBeforeRunning(call);
-      this.#fail(call, this.#timeoutError(true));
+  /** @internal Timer callback: the job reached its deadline. */
+  onTimeout(job: Job): void {
+    if (job.state === QUEUED || job.state === RESERVED) {
+      this.#leaveBeforeRunning(job);
+      this.#fail(job, this.#timeoutError(true));
       this.#checkIdle();
-    } else if (call.state === RUNNING) {
-      this.#fail(call, this.#timeoutError(false));
-      if (call.threadId === -1 && ++this.#unplacedTimeouts >= CRASH_LOOP.crashes) {
+    } else if (job.state === RUNNING) {
+      this.#fail(job, this.#timeoutError(false));
+      if (job.threadId === -1 && ++this.#unplacedTimeouts >= CRASH_LOOP.crashes) {
         // No thread took the task in time. Under load a fresh thread can simply be slow to start;
         // only when this keeps happening with no task placed in between do threads not start at
         // all (and each task would hold its slot in piscina's queue forever).
@@ -356,11 +356,11 @@ export class FunctionPool implements CallOwner {
       // ctx.signal aborted on the worker at the same deadline; give a cooperative handler a moment.
       // A task no thread has taken yet will not be run by the worker (it is past its deadline),
       // but it may be mid-placement: check again then too.
-      if (call.threadId !== -1) {
-        this.#threads.stopPlacing(call.threadId, call.envelope[Envelope.id]);
-        call.loopAtTimeout = this.#threads.eventLoopOf(call.threadId);
+      if (job.threadId !== -1) {
+        this.#threads.stopPlacing(job.threadId, job.envelope[Envelope.id]);
+        job.loopAtTimeout = this.#threads.eventLoopOf(job.threadId);
       }
-      call.timer = setTimeout(onKillGraceOver, KILL_GRACE_MS, call);
+      job.timer = setTimeout(onKillGraceOver, KILL_GRACE_MS, job);
     }
   }
 
@@ -369,20 +369,20 @@ export class FunctionPool implements CallOwner {
    * unless other requests share it and its event loop still turns: then the handler only awaits
    * something that never comes, and killing the thread would fail requests that did nothing wrong.
    */
-  onKillGraceOver(call: Call): void {
-    if (!this.#running.has(call) || call.threadId === -1 || call.threads !== this.#threads) return;
-    const id = call.envelope[Envelope.id];
-    const others = this.#threads.requestsOn(call.threadId) - 1;
-    if (others > 0 && !this.#threads.blockedSince(call.threadId, call.loopAtTimeout)) {
+  onKillGraceOver(job: Job): void {
+    if (!this.#running.has(job) || job.threadId === -1 || job.threads !== this.#threads) return;
+    const id = job.envelope[Envelope.id];
+    const others = this.#threads.requestsOn(job.threadId) - 1;
+    if (others > 0 && !this.#threads.blockedSince(job.threadId, job.loopAtTimeout)) {
       this.#options.onIncident?.(
         `[${this.name}] request ${id} ignored ctx.signal after its timeout; its thread is not blocked and runs ${others} other request${others === 1 ? '' : 's'}, so it is left running and no longer counted`,
       );
       // Releasing it resumes placing on the thread.
-      if (this.#release(call)) this.#pump();
+      if (this.#release(job)) this.#pump();
       return;
     }
-    this.#threads.stopPlacing(call.threadId, id);
-    this.#kill(call.threadId);
+    this.#threads.stopPlacing(job.threadId, id);
+    this.#kill(job.threadId);
   }
 
   /** Terminates a thread on which placing was stopped; its slots count again once it is gone. */
@@ -393,10 +393,10 @@ export class FunctionPool implements CallOwner {
     });
   }
 
-  /** A call that never reached a thread leaves the queue, or its reserved slot. */
-  #leaveBeforeRunning(call: Call): void {
-    if (call.state === QUEUED) this.#queue.left();
-    else this.#pending.splice(this.#pending.indexOf(call), 1);
+  /** A job that never reached a thread leaves the queue, or its reserved slot. */
+  #leaveBeforeRunning(job: Job): void {
+    if (job.state === QUEUED) this.#queue.left();
+    else this.#reserved.splice(this.#reserved.indexOf(job), 1);
   }
 
   /**
@@ -441,12 +441,12 @@ export class FunctionPool implements CallOwner {
     });
   }
 
-  /** Hands pending calls to threads: one by one, or as batches while a thread is free for one. */
+  /** Hands pending jobs to threads: one by one, or as batches while a thread is free for one. */
   #send(): void {
     if (!this.#batching()) {
-      const calls = this.#pending;
-      this.#pending = [];
-      for (const call of calls) this.#dispatch([call], false);
+      const jobs = this.#reserved;
+      this.#reserved = [];
+      for (const job of jobs) this.#dispatch([job], false);
       return;
     }
     // Requests that arrive in the same turn of the event loop (a burst from clients, or the next
@@ -461,69 +461,69 @@ export class FunctionPool implements CallOwner {
     // As many batches in flight as the function has threads. Packed ones may share a thread:
     // it then finds the next batch waiting when it finishes one, while the gateway writes the
     // answers of the other (measured: 38k -> 42k req/s for hello against 1 batch in flight).
-    while (this.#pending.length > 0 && this.#batchesInFlight < this.settings.maxThreads) {
-      this.#dispatch(this.#pending.splice(0, this.#perThread.limit), true);
+    while (this.#reserved.length > 0 && this.#batchesInFlight < this.settings.maxThreads) {
+      this.#dispatch(this.#reserved.splice(0, this.#perThread.limit), true);
     }
-    if (this.#pending.length > 0 && this.#hold === undefined) {
-      this.#hold = setTimeout(releaseHold, BATCH_HOLD_MS, this);
+    if (this.#reserved.length > 0 && this.#batchWait === undefined) {
+      this.#batchWait = setTimeout(endBatchWait, BATCH_WAIT_MS, this);
     }
   }
 
-  /** @internal Timer callback: pending requests waited BATCH_HOLD_MS; send them as a batch of their own. */
-  onHoldOver(): void {
-    this.#hold = undefined;
-    while (this.#pending.length > 0) this.#dispatch(this.#pending.splice(0, this.#perThread.limit), true);
+  /** @internal Timer callback: pending requests waited BATCH_WAIT_MS; send them as a batch of their own. */
+  onBatchWaitOver(): void {
+    this.#batchWait = undefined;
+    while (this.#reserved.length > 0) this.#dispatch(this.#reserved.splice(0, this.#perThread.limit), true);
   }
 
-  #dispatch(calls: Call[], asBatch: boolean): void {
-    for (const call of calls) {
-      call.state = RUNNING;
-      call.threads = this.#threads;
-      this.#running.add(call);
+  #dispatch(jobs: Job[], asBatch: boolean): void {
+    for (const job of jobs) {
+      job.state = RUNNING;
+      job.threads = this.#threads;
+      this.#running.add(job);
     }
     if (!asBatch) {
-      const call = calls[0]!;
-      this.#threads.run(call.envelope, call).then(
-        (outcome) => this.#onOutcome(call, outcome as TaskOutcome),
-        (error: Error) => this.#onThreadDeath(call, error),
+      const job = jobs[0]!;
+      this.#threads.run(job.envelope, job).then(
+        (outcome) => this.#onOutcome(job, outcome as TaskOutcome),
+        (error: Error) => this.#onThreadDeath(job, error),
       );
       return;
     }
     this.#batchesInFlight++;
-    const placement = new BatchPlacement(calls);
-    const task = calls.length === 1 ? calls[0]!.envelope : calls.map((call) => call.envelope);
+    const placement = new BatchPlacement(jobs);
+    const task = jobs.length === 1 ? jobs[0]!.envelope : jobs.map((job) => job.envelope);
     this.#threads.run(task, placement).then(
       (outcome) => {
         this.#batchesInFlight--;
-        if (calls.length === 1) this.#onOutcome(calls[0]!, outcome as TaskOutcome, false);
-        else (outcome as TaskOutcome[]).forEach((one, i) => this.#onOutcome(calls[i]!, one, false));
+        if (jobs.length === 1) this.#onOutcome(jobs[0]!, outcome as TaskOutcome, false);
+        else (outcome as TaskOutcome[]).forEach((one, i) => this.#onOutcome(jobs[i]!, one, false));
         this.#pump();
       },
       (error: Error) => {
         this.#batchesInFlight--;
-        for (const call of calls) this.#onThreadDeath(call, error, false);
+        for (const job of jobs) this.#onThreadDeath(job, error, false);
         this.#pump();
       },
     );
   }
 
-  #onOutcome(call: Call, outcome: TaskOutcome, pump = true): void {
-    if (!isTaskFailure(outcome) && outcome[Reply.followUp] !== undefined) return this.#onFollowUp(call, outcome);
-    if (!this.#release(call)) return;
+  #onOutcome(job: Job, outcome: TaskOutcome, pump = true): void {
+    if (!isTaskFailure(outcome) && outcome[Reply.continuation] !== undefined) return this.#onContinuation(job, outcome);
+    if (!this.#release(job)) return;
     if (isTaskFailure(outcome)) {
       // A failure at the deadline is the timeout itself (a cooperative handler's ctx.signal, or
       // a task that reached its thread too late) even when our own timer has not fired yet.
-      const timedOut = outcome.failure === 'expired' || Date.now() >= call.envelope[Envelope.deadline];
-      this.#fail(call, timedOut ? this.#timeoutError(false) : taskFailureError(this.name, outcome));
-    } else if (call.state !== ANSWERED) {
-      call.state = ANSWERED;
-      clearTimeout(call.timer);
+      const timedOut = outcome.failure === 'expired' || Date.now() >= job.envelope[Envelope.deadline];
+      this.#fail(job, timedOut ? this.#timeoutError(false) : taskFailureError(this.name, outcome));
+    } else if (job.state !== ANSWERED) {
+      job.state = ANSWERED;
+      clearTimeout(job.timer);
       this.#completed++;
-      const totalMs = performance.now() - call.submittedAt;
+      const totalMs = performance.now() - job.submittedAt;
       const runMs = outcome[Reply.runMs];
       outcome[Reply.queueMs] = Math.max(0, Math.round((totalMs - runMs) * 100) / 100);
       this.#adaptConcurrency(outcome[Reply.cpuMs], runMs);
-      call.resolve(outcome);
+      job.resolve(outcome);
     }
     if (pump) this.#pump();
   }
@@ -534,89 +534,89 @@ export class FunctionPool implements CallOwner {
    * (reload, shutdown) waits for it. Work that is not a body the client reads (waitUntil only)
    * gets the function's timeout again, then its thread is stopped.
    */
-  #onFollowUp(call: Call, reply: TaskReply): void {
-    const threads = call.threads;
+  #onContinuation(job: Job, reply: TaskReply): void {
+    const threads = job.threads;
     let overdue: NodeJS.Timeout | undefined;
-    const receiver = new FollowUpReceiver(
-      reply[Reply.followUp]!,
+    const receiver = new ContinuationReceiver(
+      reply[Reply.continuation]!,
       reply[Reply.streamed] === true,
       () => {
         clearTimeout(overdue);
-        if (this.#release(call)) this.#pump();
+        if (this.#release(job)) this.#pump();
       },
       () => {
-        const cut = call.onBodyFailure;
+        const cut = job.onBodyFailure;
         cut?.();
         return cut !== undefined;
       },
     );
-    if (call.threadId !== -1 && threads === this.#threads) this.#threads.hold(call.threadId, call.envelope[Envelope.id]);
+    if (job.threadId !== -1 && threads === this.#threads) this.#threads.keepBusy(job.threadId, job.envelope[Envelope.id]);
     if (reply[Reply.streamed] !== true) {
       overdue = setTimeout(() => {
-        if (!this.#running.has(call) || call.threadId === -1 || threads !== this.#threads) return;
+        if (!this.#running.has(job) || job.threadId === -1 || threads !== this.#threads) return;
         const after = formatDuration(this.settings.timeout);
-        if (this.#threads.requestsOn(call.threadId) > 1) {
+        if (this.#threads.requestsOn(job.threadId) > 1) {
           // Other requests share the thread: they are not to die for it. Waiting work is
           // usually an idle promise; one that computes blocks them too, and their own timeouts
           // stop the thread then.
           this.#options.onIncident?.(`[${this.name}] ctx.waitUntil() work was still running ${after} after the response; no longer waiting for it`);
-          if (this.#release(call)) this.#pump();
+          if (this.#release(job)) this.#pump();
           return;
         }
         this.#options.onIncident?.(`[${this.name}] ctx.waitUntil() work was still running ${after} after the response; its thread is stopped`);
-        this.#threads.stopPlacing(call.threadId, call.envelope[Envelope.id]);
-        this.#kill(call.threadId);
+        this.#threads.stopPlacing(job.threadId, job.envelope[Envelope.id]);
+        this.#kill(job.threadId);
       }, this.settings.timeout);
     }
-    if (call.state === ANSWERED) {
+    if (job.state === ANSWERED) {
       // Too late (timed out, or the client left): nobody reads the body.
       void receiver.body?.cancel();
       return;
     }
-    call.state = ANSWERED;
-    clearTimeout(call.timer);
+    job.state = ANSWERED;
+    clearTimeout(job.timer);
     this.#completed++;
-    call.body = receiver.body;
+    job.body = receiver.body;
     const runMs = reply[Reply.runMs];
-    reply[Reply.queueMs] = Math.max(0, Math.round((performance.now() - call.submittedAt - runMs) * 100) / 100);
+    reply[Reply.queueMs] = Math.max(0, Math.round((performance.now() - job.submittedAt - runMs) * 100) / 100);
     this.#adaptConcurrency(reply[Reply.cpuMs], runMs);
-    call.resolve(reply);
+    job.resolve(reply);
   }
 
   /** piscina rejected the task: its thread died (exit, uncaught error, out of memory, our kill). */
-  #onThreadDeath(call: Call, error: Error & { code?: string }, pump = true): void {
-    if (!this.#release(call)) return;
-    const killedFor = call.threads === this.#threads ? this.#threads.stoppedFor(call.threadId) : undefined;
+  #onThreadDeath(job: Job, error: Error & { code?: string }, pump = true): void {
+    if (!this.#release(job)) return;
+    const killedFor = job.threads === this.#threads ? this.#threads.stoppedFor(job.threadId) : undefined;
     this.#fail(
-      call,
-      threadDeathError(this.name, error, { memoryLimit: this.settings.memoryLimit, requestId: call.envelope[Envelope.id], killedFor }),
+      job,
+      threadDeathError(this.name, error, { memoryLimit: this.settings.memoryLimit, requestId: job.envelope[Envelope.id], killedFor }),
     );
     if (pump) this.#pump();
   }
 
-  /** The call's thread slot is free again. False when it was already released (e.g. by a back-off). */
-  #release(call: Call): boolean {
-    if (!this.#running.delete(call)) return false;
-    if (call.threadId !== -1) {
+  /** The job's thread slot is free again. False when it was already released (e.g. by a back-off). */
+  #release(job: Job): boolean {
+    if (!this.#running.delete(job)) return false;
+    if (job.threadId !== -1) {
       this.#unplacedTimeouts = 0; // a thread did take work
-      if (call.threads === this.#threads) this.#threads.released(call.threadId);
+      if (job.threads === this.#threads) this.#threads.released(job.threadId);
     }
-    if (call.state === ANSWERED) {
+    if (job.state === ANSWERED) {
       // It timed out but ended before its thread was killed: the thread is fine.
-      clearTimeout(call.timer);
-      if (call.threads === this.#threads && this.#threads.stoppedFor(call.threadId) === call.envelope[Envelope.id]) {
-        this.#threads.resumePlacing(call.threadId);
+      clearTimeout(job.timer);
+      if (job.threads === this.#threads && this.#threads.stoppedFor(job.threadId) === job.envelope[Envelope.id]) {
+        this.#threads.resumePlacing(job.threadId);
       }
     }
     return true;
   }
 
-  #fail(call: Call, error: FngateError): void {
-    if (call.state === ANSWERED) return;
-    call.state = ANSWERED;
-    clearTimeout(call.timer);
+  #fail(job: Job, error: FngateError): void {
+    if (job.state === ANSWERED) return;
+    job.state = ANSWERED;
+    clearTimeout(job.timer);
     this.#failed.set(error.code, (this.#failed.get(error.code) ?? 0) + 1);
-    call.reject(error);
+    job.reject(error);
   }
 
   #onIdleCrash(error: Error): void {
@@ -646,17 +646,17 @@ export class FunctionPool implements CallOwner {
     this.#options.onIncident?.(`✘ ${this.name}: ${reason}; no new threads for ${formatDuration(delay)} (503 until then)`);
 
     const error = this.#backoffError();
-    for (const call of this.#running) {
-      this.#running.delete(call);
-      this.#fail(call, new FngateError('FNGATE_WORKER_CRASHED', `its thread was stopped: ${reason}`, { fn: this.name }));
+    for (const job of this.#running) {
+      this.#running.delete(job);
+      this.#fail(job, new FngateError('FNGATE_WORKER_CRASHED', `its thread was stopped: ${reason}`, { fn: this.name }));
     }
     this.#batchesInFlight = 0;
-    clearTimeout(this.#hold);
-    this.#hold = undefined;
+    clearTimeout(this.#batchWait);
+    this.#batchWait = undefined;
     clearImmediate(this.#flush);
     this.#flush = undefined;
-    for (const call of [...this.#pending, ...this.#queue.drain()]) this.#fail(call, error);
-    this.#pending = [];
+    for (const job of [...this.#reserved, ...this.#queue.drain()]) this.#fail(job, error);
+    this.#reserved = [];
     void this.#threads.destroy();
     this.#checkIdle();
   }
@@ -678,20 +678,20 @@ export class FunctionPool implements CallOwner {
     });
   }
 
-  /** Moves queued calls into free slots, sends what is pending, and wakes close() when idle. */
+  /** Moves queued jobs into free slots, sends what is pending, and wakes close() when idle. */
   #pump(): void {
     while (this.#queue.size > 0 && this.running < this.#capacity()) {
-      const call = this.#queue.shift();
-      if (call === undefined) break;
-      call.state = PENDING;
-      this.#pending.push(call);
+      const job = this.#queue.shift();
+      if (job === undefined) break;
+      job.state = RESERVED;
+      this.#reserved.push(job);
     }
-    if (this.#pending.length > 0) this.#send();
+    if (this.#reserved.length > 0) this.#send();
     this.#checkIdle();
   }
 
   #isIdle(): boolean {
-    return this.#running.size === 0 && this.#queue.size === 0 && this.#pending.length === 0;
+    return this.#running.size === 0 && this.#queue.size === 0 && this.#reserved.length === 0;
   }
 
   #checkIdle(): void {
@@ -701,8 +701,8 @@ export class FunctionPool implements CallOwner {
   }
 }
 
-function releaseHold(pool: FunctionPool): void {
-  pool.onHoldOver();
+function endBatchWait(pool: FunctionPool): void {
+  pool.onBatchWaitOver();
 }
 
 function flushPending(pool: FunctionPool): void {

@@ -1,11 +1,11 @@
-import { QUEUED, type Call } from './job.js';
+import { QUEUED, type Job } from './job.js';
 
 /**
- * FIFO of calls waiting for a thread slot. A call that leaves early (timeout, client gone) is
+ * FIFO of jobs waiting for a thread slot. A job that leaves early (timeout, client gone) is
  * not spliced out: its state changes and the queue skips it, so every operation is O(1).
  */
-export class CallQueue {
-  #items: (Call | undefined)[] = [];
+export class JobQueue {
+  #items: (Job | undefined)[] = [];
   #head = 0;
   #size = 0;
 
@@ -14,35 +14,35 @@ export class CallQueue {
     return this.#size;
   }
 
-  push(call: Call): void {
-    this.#items.push(call);
+  push(job: Job): void {
+    this.#items.push(job);
     this.#size++;
   }
 
-  /** The oldest call still waiting, taken out of the queue. */
-  shift(): Call | undefined {
+  /** The oldest job still waiting, taken out of the queue. */
+  shift(): Job | undefined {
     while (this.#head < this.#items.length) {
-      const call = this.#items[this.#head];
+      const job = this.#items[this.#head];
       this.#items[this.#head++] = undefined;
-      if (call !== undefined && call.state === QUEUED) {
+      if (job !== undefined && job.state === QUEUED) {
         this.#size--;
         this.#compact();
-        return call;
+        return job;
       }
     }
     this.#compact();
     return undefined;
   }
 
-  /** A call left while waiting (its state is no longer QUEUED). */
+  /** A job left while waiting (its state is no longer QUEUED). */
   left(): void {
     this.#size--;
     this.#compact();
   }
 
-  /** Takes every call still waiting out of the queue. */
-  drain(): Call[] {
-    const waiting = this.#items.slice(this.#head).filter((call): call is Call => call?.state === QUEUED);
+  /** Takes every job still waiting out of the queue. */
+  drain(): Job[] {
+    const waiting = this.#items.slice(this.#head).filter((job): job is Job => job?.state === QUEUED);
     this.#items = [];
     this.#head = 0;
     this.#size = 0;

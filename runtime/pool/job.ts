@@ -4,42 +4,42 @@ import type { TaskEnvelope, TaskReply } from '../protocol/messages.js';
 /** Waiting in the pool's queue: every thread slot is taken. */
 export const QUEUED = 0;
 /** Has a thread slot, and goes out with the next batch (short functions only). */
-export const PENDING = 1;
+export const RESERVED = 1;
 /** Handed to a thread. */
 export const RUNNING = 2;
 /** The client has its answer (reply, error, timeout or cancel); a thread may still hold the task. */
 export const ANSWERED = 3;
-export type CallState = typeof QUEUED | typeof PENDING | typeof RUNNING | typeof ANSWERED;
+export type JobState = typeof QUEUED | typeof RESERVED | typeof RUNNING | typeof ANSWERED;
 
-/** What the pool does with a call; timer callbacks go through it without a closure per call. */
-export interface CallOwner {
-  cancel(call: Call): void;
-  onTimeout(call: Call): void;
-  onKillGraceOver(call: Call): void;
+/** What the pool does with a job; timer callbacks go through it without a closure per job. */
+export interface JobOwner {
+  cancel(job: Job): void;
+  onTimeout(job: Job): void;
+  onKillGraceOver(job: Job): void;
 }
 
 /** Where piscina placed a task (the load balancer fills in the thread), and how many requests it carries. */
 export interface Placement {
   threadId: number;
   readonly size: number;
-  /** Must run on `threadId` (a hold task); counts no load. */
+  /** Must run on `threadId` (a keep-busy task); counts no load. */
   readonly pinned?: boolean;
 }
 
-/** One request's journey through a function's pool. A call sent on its own is its own placement. */
-export class Call implements Placement {
-  readonly owner: CallOwner;
+/** One request's journey through a function's pool. A job sent on its own is its own placement. */
+export class Job implements Placement {
+  readonly owner: JobOwner;
   readonly envelope: TaskEnvelope;
   readonly promise: Promise<TaskReply>;
   readonly submittedAt = performance.now();
   readonly size = 1;
-  state: CallState = QUEUED;
+  state: JobState = QUEUED;
   /** The thread running the task, once piscina placed it; -1 before. */
   threadId = -1;
   /** The thread pool the task was handed to (pools are replaced after a crash loop). */
   threads: object | undefined;
   timer: NodeJS.Timeout | undefined;
-  /** The thread's event-loop counters when the call timed out (to tell a blocked thread from one awaiting). */
+  /** The thread's event-loop counters when the job timed out (to tell a blocked thread from one awaiting). */
   loopAtTimeout: object | undefined;
   /** A streamed response body, set before the promise resolves. */
   body: ReadableStream<Uint8Array> | null = null;
@@ -51,7 +51,7 @@ export class Call implements Placement {
   resolve!: (reply: TaskReply) => void;
   reject!: (error: FngateError) => void;
 
-  constructor(owner: CallOwner, envelope: TaskEnvelope) {
+  constructor(owner: JobOwner, envelope: TaskEnvelope) {
     this.owner = owner;
     this.envelope = envelope;
     this.promise = new Promise<TaskReply>((resolve, reject) => {
@@ -60,37 +60,37 @@ export class Call implements Placement {
     });
   }
 
-  /** The client went away: a waiting call never runs; a running one sees ctx.signal abort. */
+  /** The client went away: a waiting job never runs; a running one sees ctx.signal abort. */
   cancel(): void {
     this.owner.cancel(this);
   }
 }
 
-/** The placement of a batch: the thread piscina picks is the thread of every call in it. */
+/** The placement of a batch: the thread piscina picks is the thread of every job in it. */
 export class BatchPlacement implements Placement {
-  readonly #calls: readonly Call[];
+  readonly #jobs: readonly Job[];
 
-  constructor(calls: readonly Call[]) {
-    this.#calls = calls;
+  constructor(jobs: readonly Job[]) {
+    this.#jobs = jobs;
   }
 
   get size(): number {
-    return this.#calls.length;
+    return this.#jobs.length;
   }
 
   get threadId(): number {
-    return this.#calls[0]!.threadId;
+    return this.#jobs[0]!.threadId;
   }
 
   set threadId(id: number) {
-    for (const call of this.#calls) call.threadId = id;
+    for (const job of this.#jobs) job.threadId = id;
   }
 }
 
-export function onCallTimeout(call: Call): void {
-  call.owner.onTimeout(call);
+export function onJobTimeout(job: Job): void {
+  job.owner.onTimeout(job);
 }
 
-export function onKillGraceOver(call: Call): void {
-  call.owner.onKillGraceOver(call);
+export function onKillGraceOver(job: Job): void {
+  job.owner.onKillGraceOver(job);
 }

@@ -3,7 +3,7 @@ import { Piscina } from 'piscina';
 import { WORKER_ENTRY } from '../common/runtime-files.js';
 import type { Placement } from './job.js';
 import type { PoolSettings } from './function-pool.js';
-import { Envelope, holdEnvelope, type FunctionWorkerData, type TaskEnvelope, type TaskOutcome } from '../protocol/messages.js';
+import { Envelope, keepBusyEnvelope, type FunctionWorkerData, type TaskEnvelope, type TaskOutcome } from '../protocol/messages.js';
 
 /**
  * `concurrency: auto`. Requests that cost little CPU gain most from handing a thread several at
@@ -97,7 +97,7 @@ export class ThreadPool {
         // least busy. Records the placement, so a timeout can stop exactly that thread.
         const placement = (task as unknown as Record<symbol, Placement | null>)[kPlacement];
         if (placement?.pinned) {
-          // A hold task: on its request's thread; if that thread is gone, anywhere (it ends at once).
+          // A keep-busy task: on its request's thread; if that thread is gone, anywhere (it ends at once).
           return workers.find((worker) => worker.id === placement.threadId) ?? workers.find((worker) => !worker.terminating && !worker.destroyed) ?? null;
         }
         const size = placement?.size ?? 1;
@@ -170,12 +170,12 @@ export class ThreadPool {
    * Keeps the thread busy in piscina's eyes while request `requestId` goes on after its reply:
    * piscina stops threads it sees idle after idleTimeout, which would cut a long stream.
    */
-  hold(threadId: number, requestId: number): void {
+  keepBusy(threadId: number, requestId: number): void {
     if (this.#retired) return;
     const placement: Placement = { threadId, size: 0, pinned: true };
-    const task = holdEnvelope(requestId);
+    const task = keepBusyEnvelope(requestId);
     (task as unknown as Record<symbol, Placement>)[kPlacement] = placement;
-    this.#piscina.run(task).catch(() => {}); // the thread died: nothing left to hold
+    this.#piscina.run(task).catch(() => {}); // the thread died: nothing left to keep busy
   }
 
   /** A request placed on this thread left it (answered, failed, or the thread died). */

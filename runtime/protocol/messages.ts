@@ -32,11 +32,11 @@ export const Envelope = { id: 0, method: 1, url: 2, headers: 3, body: 4, params:
 export const PROBE_ID = 0;
 
 /**
- * A hold task has the negated id of a request that goes on after its reply (a streamed body,
+ * A keep-busy task has the negated id of a request that goes on after its reply (a streamed body,
  * waitUntil work). It runs on that request's thread and ends when the request's follow-up does,
  * so piscina counts the thread as busy meanwhile and never stops it as idle.
  */
-export function holdEnvelope(requestId: number): TaskEnvelope {
+export function keepBusyEnvelope(requestId: number): TaskEnvelope {
   return [-requestId, 'HOLD', '', [], null, null, Number.MAX_SAFE_INTEGER];
 }
 
@@ -63,25 +63,25 @@ export type TaskReply = [
    * passed to ctx.waitUntil(). The request keeps its thread slot until the port says `done`.
    * Transferred with the reply.
    */
-  followUp?: MessagePort,
+  continuation?: MessagePort,
   /** The body comes as chunks on `followUp` (body is null then). */
   streamed?: boolean,
 ];
 
-export const Reply = { status: 0, headers: 1, body: 2, runMs: 3, queueMs: 4, cpuMs: 5, followUp: 6, streamed: 7 } as const;
+export const Reply = { status: 0, headers: 1, body: 2, runMs: 3, queueMs: 4, cpuMs: 5, continuation: 6, streamed: 7 } as const;
 
 /**
  * Worker -> main on a reply's followUp port: body chunks (transferred), the end of the body or
  * its failure, and `done` when nothing of the request runs on the thread any more (last).
  */
-export type FollowUpMessage =
+export type ContinuationMessage =
   | { readonly t: 'chunk'; readonly data: ArrayBuffer }
   | { readonly t: 'end' }
   | { readonly t: 'error'; readonly message: string }
   | { readonly t: 'done' };
 
 /** Main -> worker on a followUp port: send the next chunk (backpressure), or stop (client gone). */
-export type FollowUpControl = { readonly t: 'pull' } | { readonly t: 'cancel' };
+export type ContinuationControl = { readonly t: 'pull' } | { readonly t: 'cancel' };
 
 /**
  * Worker -> main: the handler threw or returned garbage (`function`), the module failed to load

@@ -3,7 +3,7 @@ import { FunctionBuilder, removeBundle } from '../bundle/function-builder.js';
 import type { ResolvedFunction } from '../config/resolve-config.js';
 import { FngateError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { FunctionPool, type Call } from '../pool/function-pool.js';
+import { FunctionPool, type Job } from '../pool/function-pool.js';
 import type { TaskEnvelope } from '../protocol/messages.js';
 import { frameFromStack } from '../common/code-frame.js';
 
@@ -146,7 +146,7 @@ export class FunctionRegistry {
   }
 
   /** Starts a request on the function's live version. Throws FNGATE_UNAVAILABLE when there is none. */
-  invoke(name: string, envelope: TaskEnvelope): Call {
+  invoke(name: string, envelope: TaskEnvelope): Job {
     const entry = this.#entries.get(name);
     const live = entry?.live;
     if (live === undefined) {

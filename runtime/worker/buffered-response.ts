@@ -26,11 +26,11 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * Streams handed out by a LightResponse's `body`, not read yet -> that response. A Response built
+ * Streams handed out by a BufferedResponse's `body`, not read yet -> that response. A Response built
  * from one (Hono's middleware does `new Response(res.body, res)` to change headers) takes over
  * the source instead of streaming it.
  */
-const unreadBodies = new WeakMap<ReadableStream<Uint8Array>, LightResponse>();
+const unreadBodies = new WeakMap<ReadableStream<Uint8Array>, BufferedResponse>();
 
 function isSource(body: unknown): body is ResponseSource {
   return typeof body === 'string' || body instanceof ArrayBuffer || ArrayBuffer.isView(body);
@@ -46,7 +46,7 @@ function bytesOf(source: ResponseSource): Uint8Array<ArrayBuffer> {
 // The platform's members are typed as properties, not methods; reach them through the prototype.
 const Base = PlatformResponse as unknown as new (body?: Body, init?: Init) => object;
 
-export class LightResponse extends Base {
+export class BufferedResponse extends Base {
   [kSource]: ResponseSource | undefined;
   [kStream]: ReadableStream<Uint8Array> | undefined;
   [kUsed] = false;
@@ -61,7 +61,7 @@ export class LightResponse extends Base {
     if (text === undefined) throw new TypeError('Response.json: the data is not JSON serializable');
     const headers = new Headers(init?.headers);
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-    return new LightResponse(text, { ...init, headers }) as unknown as Response;
+    return new BufferedResponse(text, { ...init, headers }) as unknown as Response;
   }
 
   constructor(body?: Body, init?: Init) {
@@ -153,7 +153,7 @@ export class LightResponse extends Base {
     if (source === undefined) return platform.clone.call(this as unknown as Response);
     if (this[kUsed]) throw new TypeError('Response.clone: Body has already been consumed.');
     const { status, statusText, headers } = this as unknown as Response;
-    return new LightResponse(typeof source === 'string' ? source : bytesOf(source), { status, statusText, headers }) as unknown as Response;
+    return new BufferedResponse(typeof source === 'string' ? source : bytesOf(source), { status, statusText, headers }) as unknown as Response;
   }
 
   #take(): Promise<ResponseSource> {
@@ -163,15 +163,15 @@ export class LightResponse extends Base {
   }
 }
 
-/** The body a LightResponse was built with, if nobody read it; fngate sends it as the reply. */
+/** The body a BufferedResponse was built with, if nobody read it; fngate sends it as the reply. */
 export function takeSource(response: Response): ResponseSource | undefined {
-  const light = response as unknown as LightResponse;
+  const light = response as unknown as BufferedResponse;
   if (light[kSource] === undefined || light[kUsed]) return undefined;
   light[kUsed] = true;
   return light[kSource];
 }
 
 /** Makes `new Response(...)` in this thread build LightResponses. */
-export function installLightResponse(): void {
-  Object.defineProperty(globalThis, 'Response', { value: LightResponse, writable: true, configurable: true });
+export function installBufferedResponse(): void {
+  Object.defineProperty(globalThis, 'Response', { value: BufferedResponse, writable: true, configurable: true });
 }

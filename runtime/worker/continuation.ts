@@ -1,5 +1,5 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { FollowUpControl, FollowUpMessage } from '../protocol/messages.js';
+import type { ContinuationControl, ContinuationMessage } from '../protocol/messages.js';
 
 const encoder = new TextEncoder();
 
@@ -9,7 +9,7 @@ const encoder = new TextEncoder();
  * chunks through it (one message per chunk, the bytes transferred), and `done` tells it when
  * nothing of the request runs here any more, so the thread slot can be given back.
  */
-export class FollowUp {
+export class Continuation {
   /** Goes to the gateway with the reply. */
   readonly remote: MessagePort;
   readonly #port: MessagePort;
@@ -35,7 +35,7 @@ export class FollowUp {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.remote = port2;
-    port1.on('message', (message: FollowUpControl) => {
+    port1.on('message', (message: ContinuationControl) => {
       if (message.t === 'pull') this.#credits++;
       else if (!this.#isCancelled) {
         this.#onCancel();
@@ -108,7 +108,7 @@ export class FollowUp {
     }
   }
 
-  #post(message: FollowUpMessage, transfer?: ArrayBuffer[]): void {
+  #post(message: ContinuationMessage, transfer?: ArrayBuffer[]): void {
     this.#port.postMessage(message, transfer);
   }
 

@@ -6,7 +6,7 @@ const kHeaders = Symbol('fngate.headers');
 const kUsed = Symbol('fngate.bodyUsed');
 const kSignal = Symbol('fngate.signal');
 
-type LazyRequest = Request & {
+type EnvelopeRequest = Request & {
   [kEnvelope]: TaskEnvelope;
   [kReal]: Request | undefined;
   [kHeaders]: Headers | undefined;
@@ -25,8 +25,8 @@ type LazyRequest = Request & {
  * context's signal: it aborts on timeout and client disconnect. Everything else (`body`,
  * `clone()`, `formData()`, ...) is served by a real Request built on first use.
  */
-export function createLazyRequest(envelope: TaskEnvelope, context: { readonly signal: AbortSignal }): Request {
-  const request = Object.create(LazyRequestPrototype) as LazyRequest;
+export function createEnvelopeRequest(envelope: TaskEnvelope, context: { readonly signal: AbortSignal }): Request {
+  const request = Object.create(EnvelopeRequestPrototype) as EnvelopeRequest;
   request[kEnvelope] = envelope;
   request[kReal] = undefined;
   request[kHeaders] = undefined;
@@ -35,7 +35,7 @@ export function createLazyRequest(envelope: TaskEnvelope, context: { readonly si
   return request;
 }
 
-function real(request: LazyRequest): Request {
+function real(request: EnvelopeRequest): Request {
   let built = request[kReal];
   if (built === undefined) {
     const envelope = request[kEnvelope];
@@ -54,7 +54,7 @@ function real(request: LazyRequest): Request {
   return built;
 }
 
-function headersOf(request: LazyRequest): Headers {
+function headersOf(request: EnvelopeRequest): Headers {
   let headers = request[kHeaders];
   if (headers === undefined) {
     headers = new Headers();
@@ -66,7 +66,7 @@ function headersOf(request: LazyRequest): Headers {
 }
 
 /** The body, once: the transferred buffer itself (never copied), or an empty one. */
-function takeBody(request: LazyRequest): Promise<ArrayBuffer> {
+function takeBody(request: EnvelopeRequest): Promise<ArrayBuffer> {
   // Once a real Request exists it owns the body.
   if (request[kReal] !== undefined) return request[kReal].arrayBuffer();
   if (request[kUsed]) return Promise.reject(new TypeError('Body is unusable: Body has already been read'));
@@ -86,7 +86,7 @@ const requestBuffers = new WeakSet<ArrayBuffer>();
  * `Headers` joins repeats with `, `); for a Request fngate did not build, from its Headers.
  */
 export function rawHeadersOf(req: Request): readonly string[] {
-  const envelope = (req as Partial<LazyRequest>)[kEnvelope];
+  const envelope = (req as Partial<EnvelopeRequest>)[kEnvelope];
   if (envelope !== undefined) return envelope[Envelope.headers];
   const flat: string[] = [];
   for (const [name, value] of req.headers) flat.push(name, value);
@@ -97,33 +97,33 @@ export function isRequestBuffer(buffer: ArrayBufferLike): boolean {
   return buffer instanceof ArrayBuffer && requestBuffers.has(buffer);
 }
 
-const LazyRequestPrototype: object = Object.create(Request.prototype, {
-  url: { get(this: LazyRequest) { return this[kEnvelope][Envelope.url]; } },
-  method: { get(this: LazyRequest) { return this[kEnvelope][Envelope.method]; } },
-  headers: { get(this: LazyRequest) { return headersOf(this); } },
-  signal: { get(this: LazyRequest) { return this[kSignal].signal; } },
-  bodyUsed: { get(this: LazyRequest) { return this[kReal]?.bodyUsed ?? this[kUsed]; } },
-  arrayBuffer: { value(this: LazyRequest) { return takeBody(this); } },
-  bytes: { value(this: LazyRequest) { return takeBody(this).then((body) => new Uint8Array(body)); } },
-  text: { value(this: LazyRequest) { return takeBody(this).then((body) => decoder.decode(body)); } },
-  json: { value(this: LazyRequest) { return takeBody(this).then((body) => JSON.parse(decoder.decode(body)) as unknown); } },
+const EnvelopeRequestPrototype: object = Object.create(Request.prototype, {
+  url: { get(this: EnvelopeRequest) { return this[kEnvelope][Envelope.url]; } },
+  method: { get(this: EnvelopeRequest) { return this[kEnvelope][Envelope.method]; } },
+  headers: { get(this: EnvelopeRequest) { return headersOf(this); } },
+  signal: { get(this: EnvelopeRequest) { return this[kSignal].signal; } },
+  bodyUsed: { get(this: EnvelopeRequest) { return this[kReal]?.bodyUsed ?? this[kUsed]; } },
+  arrayBuffer: { value(this: EnvelopeRequest) { return takeBody(this); } },
+  bytes: { value(this: EnvelopeRequest) { return takeBody(this).then((body) => new Uint8Array(body)); } },
+  text: { value(this: EnvelopeRequest) { return takeBody(this).then((body) => decoder.decode(body)); } },
+  json: { value(this: EnvelopeRequest) { return takeBody(this).then((body) => JSON.parse(decoder.decode(body)) as unknown); } },
 });
 
 // Every other property and method of Request is answered by the real Request.
 for (const key of Reflect.ownKeys(Request.prototype)) {
-  if (key === 'constructor' || Object.prototype.hasOwnProperty.call(LazyRequestPrototype, key)) continue;
+  if (key === 'constructor' || Object.prototype.hasOwnProperty.call(EnvelopeRequestPrototype, key)) continue;
   const descriptor = Reflect.getOwnPropertyDescriptor(Request.prototype, key)!;
   if (typeof descriptor.value === 'function') {
     const method = descriptor.value as (...args: unknown[]) => unknown;
-    Object.defineProperty(LazyRequestPrototype, key, {
-      value(this: LazyRequest, ...args: unknown[]) {
+    Object.defineProperty(EnvelopeRequestPrototype, key, {
+      value(this: EnvelopeRequest, ...args: unknown[]) {
         return method.apply(real(this), args);
       },
     });
   } else if (descriptor.get !== undefined) {
     const getter = descriptor.get;
-    Object.defineProperty(LazyRequestPrototype, key, {
-      get(this: LazyRequest) {
+    Object.defineProperty(EnvelopeRequestPrototype, key, {
+      get(this: EnvelopeRequest) {
         return getter.call(real(this));
       },
     });

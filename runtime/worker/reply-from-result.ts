@@ -1,5 +1,5 @@
 import type { TaskReply } from '../protocol/messages.js';
-import type { FollowUp } from './continuation.js';
+import type { Continuation } from './continuation.js';
 import { isRequestBuffer } from './envelope-request.js';
 import { takeSource, type ResponseSource } from './buffered-response.js';
 
@@ -20,11 +20,11 @@ const EXPECTED = 'expected a Response, string, Uint8Array, ArrayBuffer, JSON-ser
  * garbage. A Response with a stream body, a ReadableStream or an async iterable (a generator)
  * is streamed: see streamedReply.
  */
-export function toReply(result: unknown, start: number, followUp: () => FollowUp): TaskReply | Promise<TaskReply> {
+export function replyFromResult(result: unknown, start: number, continuation: () => Continuation): TaskReply | Promise<TaskReply> {
   if (typeof result === 'string') return [200, ['content-type', TEXT], result, elapsed(start), 0, 0];
-  if (result instanceof Response) return responseReply(result, start, followUp);
-  if (result instanceof ReadableStream) return streamedReply(200, ['content-type', BINARY], result, start, followUp);
-  if (isAsyncIterable(result)) return streamedReply(200, ['content-type', TEXT], result, start, followUp);
+  if (result instanceof Response) return responseReply(result, start, continuation);
+  if (result instanceof ReadableStream) return streamedReply(200, ['content-type', BINARY], result, start, continuation);
+  if (isAsyncIterable(result)) return streamedReply(200, ['content-type', TEXT], result, start, continuation);
   if (result === null || result === undefined) return [204, [], null, elapsed(start), 0, 0];
   if (result instanceof ArrayBuffer || ArrayBuffer.isView(result)) {
     return [200, ['content-type', BINARY], ownedBytes(result), elapsed(start), 0, 0];
@@ -51,7 +51,7 @@ export function toReply(result: unknown, start: number, followUp: () => FollowUp
   return [200, ['content-type', JSON_TYPE], json, elapsed(start), 0, 0];
 }
 
-function responseReply(response: Response, start: number, followUp: () => FollowUp): TaskReply {
+function responseReply(response: Response, start: number, continuation: () => Continuation): TaskReply {
   if (response.type === 'error' || response.status < 200) {
     throw new TypeError(`handler returned a Response with status ${response.status}; ${EXPECTED}`);
   }
@@ -66,7 +66,7 @@ function responseReply(response: Response, start: number, followUp: () => Follow
   const source = takeSource(response);
   if (source === undefined && response.body !== null) {
     // A body that is produced over time (a stream, a proxied fetch()) is sent as it comes.
-    return streamedReply(response.status, headers, response.body, start, followUp);
+    return streamedReply(response.status, headers, response.body, start, continuation);
   }
   const body = source === undefined ? null : typeof source === 'string' ? source : ownedBytes(source);
   return [response.status, headers, body, elapsed(start), 0, 0];
@@ -74,10 +74,10 @@ function responseReply(response: Response, start: number, followUp: () => Follow
 
 /**
  * A body sent chunk by chunk as it is produced: the reply (status and headers) goes at once, the
- * chunks follow on the request's FollowUp port as the gateway pulls them.
+ * chunks follow on the request's Continuation port as the gateway pulls them.
  */
-function streamedReply(status: number, headers: string[], body: AsyncIterable<unknown>, start: number, followUp: () => FollowUp): TaskReply {
-  const follow = followUp();
+function streamedReply(status: number, headers: string[], body: AsyncIterable<unknown>, start: number, continuation: () => Continuation): TaskReply {
+  const follow = continuation();
   follow.stream(body);
   return [status, headers, null, elapsed(start), 0, 0, follow.remote, true];
 }

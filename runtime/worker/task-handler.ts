@@ -17,12 +17,12 @@ import {
   type TaskReply,
 } from '../protocol/messages.js';
 import type { Context, FunctionEnv } from '../types/handler.js';
-import { FollowUp } from './continuation.js';
+import { Continuation } from './continuation.js';
 import { createLambdaInvoker } from './lambda-adapter.js';
-import { createLazyRequest } from './envelope-request.js';
-import { installLightResponse } from './buffered-response.js';
+import { createEnvelopeRequest } from './envelope-request.js';
+import { installBufferedResponse } from './buffered-response.js';
 import { HEAVY_TASK_MS, ThreadPriority } from './thread-priority.js';
-import { toReply } from './reply-from-result.js';
+import { replyFromResult } from './reply-from-result.js';
 
 /**
  * Heavy threads lower their priority (see ThreadPriority). Two measures, neither counting time
@@ -50,7 +50,7 @@ const EXPIRED: TaskFailure = {
 };
 
 // Before any user module runs (the bundle imports this file first).
-installLightResponse();
+installBufferedResponse();
 
 /**
  * Called once per thread when the bundle loads. Throws (making the function unavailable with
@@ -62,8 +62,8 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
   const env: FunctionEnv = Object.freeze({ ...data.env });
   const shared = data.shared;
   const running = new Map<number, TaskContext>();
-  /** Requests that go on after their reply, by id, for their hold tasks. */
-  const followUps = new Map<number, FollowUp>();
+  /** Requests that go on after their reply, by id, for their keep-busy tasks. */
+  const continuations = new Map<number, Continuation>();
 
   const control = new BroadcastChannel(data.controlChannel);
   control.onmessage = (event) => {
@@ -92,12 +92,12 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
   let busyAtLastAnswer = performance.eventLoopUtilization().active;
   const done = (id: number, ctx: TaskContext, reply: TaskReply) => {
     finish(id, ctx);
-    const followUp = ctx.replied();
-    if (followUp !== undefined) {
-      reply[Reply.followUp] = followUp.remote;
-      followUps.set(id, followUp);
-      void followUp.finished.then(() => followUps.delete(id));
-      followUp.replied();
+    const continuation = ctx.replied();
+    if (continuation !== undefined) {
+      reply[Reply.continuation] = continuation.remote;
+      continuations.set(id, continuation);
+      void continuation.finished.then(() => continuations.delete(id));
+      continuation.replied();
     }
     const busy = performance.eventLoopUtilization().active;
     reply[Reply.cpuMs] = busy - busyAtLastAnswer;
@@ -110,7 +110,7 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
   return function runTask(task: TaskEnvelope): unknown {
     const id = task[Envelope.id];
     if (id === PROBE_ID) return PROBE_REPLY;
-    if (id < 0) return followUps.get(-id)?.finished.then(() => null) ?? null;
+    if (id < 0) return continuations.get(-id)?.finished.then(() => null) ?? null;
     // A task that reached a thread after its deadline was already answered with 504: running it
     // would only occupy the thread (forever, for a handler that never yields).
     if (Date.now() >= task[Envelope.deadline]) return EXPIRED;
@@ -123,20 +123,20 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
     }
     running.set(id, ctx);
     try {
-      const result = invoke(createLazyRequest(task, ctx), ctx);
+      const result = invoke(createEnvelopeRequest(task, ctx), ctx);
       if (!priority.lowered && performance.now() - start >= HEAVY_TASK_MS) {
         priority.looksHeavy(ctx.cpuStart);
         ctx.cpuStart = undefined; // measured
       }
       if (result instanceof Promise || (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function')) {
         return Promise.resolve(result)
-          .then((value) => toReply(value, start, ctx.followUp))
+          .then((value) => replyFromResult(value, start, ctx.continuation))
           .then(
             (reply) => done(id, ctx, reply),
             (error: unknown) => fail(id, ctx, error, start),
           );
       }
-      const reply = toReply(result, start, ctx.followUp);
+      const reply = replyFromResult(result, start, ctx.continuation);
       if (reply instanceof Promise) {
         return reply.then(
           (value) => done(id, ctx, value),
@@ -153,7 +153,7 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
 /** A reply with a binary body goes back by transfer: the worker entry hands it to Piscina.move(). */
 function transferable(reply: TaskReply): unknown {
   const body = reply[Reply.body];
-  const port = reply[Reply.followUp];
+  const port = reply[Reply.continuation];
   if (port !== undefined) return { [kTransferable]: body instanceof ArrayBuffer ? [body, port] : [port], [kValue]: reply };
   return body instanceof ArrayBuffer ? { [kTransferable]: [body], [kValue]: reply } : reply;
 }
@@ -208,7 +208,7 @@ class TaskContext implements Context {
   #controller: AbortController | undefined;
   #timer: NodeJS.Timeout | undefined;
   #abortedBy: AbortMessage['reason'] | undefined;
-  #followUp: FollowUp | undefined;
+  #continuation: Continuation | undefined;
   #replied = false;
 
   constructor(task: TaskEnvelope, name: string, env: FunctionEnv, shared: SharedArrayBuffer | null) {
@@ -221,24 +221,24 @@ class TaskContext implements Context {
     this.shared = shared;
   }
 
-  /** The request's FollowUp, created on first need (a streamed body, a waitUntil). Bound: toReply calls it. */
-  readonly followUp = (): FollowUp => (this.#followUp ??= new FollowUp(() => this.abort('disconnect')));
+  /** The request's Continuation, created on first need (a streamed body, a waitUntil). Bound: replyFromResult calls it. */
+  readonly continuation = (): Continuation => (this.#continuation ??= new Continuation(() => this.abort('disconnect')));
 
   waitUntil(promise: Promise<unknown>): void {
     if (typeof (promise as PromiseLike<unknown> | null)?.then !== 'function') {
       throw new TypeError('ctx.waitUntil() expects a promise');
     }
-    if (!this.#replied) return this.followUp().track(promise);
+    if (!this.#replied) return this.continuation().track(promise);
     // After a plain reply there is no slot left to hold: the work still runs, failures are logged.
     Promise.resolve(promise).catch((error: unknown) => console.error(`a ctx.waitUntil() promise rejected: ${error instanceof Error ? error.stack : String(error)}`));
   }
 
   passThroughOnException(): void {}
 
-  /** The reply is being sent: returns the FollowUp that must travel with it, if any. */
-  replied(): FollowUp | undefined {
+  /** The reply is being sent: returns the Continuation that must travel with it, if any. */
+  replied(): Continuation | undefined {
     this.#replied = true;
-    return this.#followUp;
+    return this.#continuation;
   }
 
   get signal(): AbortSignal {

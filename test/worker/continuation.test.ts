@@ -1,12 +1,12 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { FollowUp } from '../../runtime/worker/continuation.js';
+import { Continuation } from '../../runtime/worker/continuation.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-describe('FollowUp (the worker side of a streamed body)', () => {
+describe('Continuation (the worker side of a streamed body)', () => {
   it('keeps no chunk it already sent: a long stream does not grow the thread memory', async () => {
     const sent: WeakRef<Uint8Array>[] = [];
     async function* body() {
@@ -16,22 +16,22 @@ describe('FollowUp (the worker side of a streamed body)', () => {
         yield chunk;
       }
     }
-    const followUp = new FollowUp();
-    followUp.stream(body());
-    followUp.replied();
+    const continuation = new Continuation();
+    continuation.stream(body());
+    continuation.replied();
     // Pull chunk by chunk, as the gateway does.
     await new Promise<void>((resolve) => {
-      followUp.remote.on('message', (message: { t: string }) => {
-        if (message.t === 'chunk') followUp.remote.postMessage({ t: 'pull' });
+      continuation.remote.on('message', (message: { t: string }) => {
+        if (message.t === 'chunk') continuation.remote.postMessage({ t: 'pull' });
         if (message.t === 'end') resolve();
       });
-      followUp.remote.postMessage({ t: 'pull' });
+      continuation.remote.postMessage({ t: 'pull' });
     });
-    await followUp.finished;
+    await continuation.finished;
     gc();
-    // The FollowUp is still referenced (as while a stream runs on): what it holds stays.
-    expect(followUp).toBeDefined();
+    // The Continuation is still referenced (as while a stream runs on): what it holds stays.
+    expect(continuation).toBeDefined();
     expect(sent.filter((ref) => ref.deref() !== undefined).length).toBeLessThanOrEqual(1);
-    followUp.remote.close();
+    continuation.remote.close();
   });
 });
