@@ -46,6 +46,11 @@ export interface RuntimeOptions {
    * Opening the inspector itself is the caller's job (node:inspector). @default false
    */
   readonly debug?: boolean;
+  /**
+   * For `fngate invoke`: each function's console output goes to stderr (stdout carries a
+   * response body) and a last partial line is written when its request ends. @default false
+   */
+  readonly invoke?: boolean;
 }
 
 /** A function as the runtime sees it right now. */
@@ -117,6 +122,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     outDir,
     nodeEnv: process.env.NODE_ENV ?? (mode === 'dev' ? 'development' : 'production'),
     logger,
+    invoke: options.invoke ?? false,
     // Not under --inspect: a standby thread would be one more debugger target.
     standby: options.watch === true && options.debug !== true,
     // Called only for reloads, after `monitor` exists.
@@ -147,7 +153,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       routes: routeTable(served),
       bodyLimit: served.server.bodyLimit,
       exposeStacks: mode === 'dev',
-      invoke: (fn, envelope) => registry.invoke(fn, envelope),
+      invoke: (fn, envelope, sink) => registry.invoke(fn, envelope, sink),
       recorder: (fn) => monitor.recorder(fn),
       unrouted: (method, target, error) => monitor.unrouted(method, target, error),
       admin: adminFor(served),
@@ -210,20 +216,23 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     reloadsSettled: () => reloader?.settled() ?? Promise.resolve(),
     status: () => monitor.status(),
     functions: () =>
-      Object.values(current.functions).map((fn) => ({
-        name: fn.name,
-        routes: fn.routes.map((r) => r.source),
-        minThreads: fn.minThreads,
-        maxThreads: fn.maxThreads,
-        maxQueue: fn.maxQueue,
-        timeout: fn.timeout,
-        version: registry.live(fn.name)?.version,
-        problem: registry.problem(fn.name)?.message,
-        running: registry.live(fn.name)?.pool.running ?? 0,
-        queued: registry.live(fn.name)?.pool.queued ?? 0,
-        threads: registry.live(fn.name)?.pool.threads ?? 0,
-        fromCache: registry.live(fn.name)?.fromCache ?? false,
-      })),
+      Object.values(current.functions).map((fn) => {
+        const live = registry.liveState(fn.name);
+        return {
+          name: fn.name,
+          routes: fn.routes.map((r) => r.source),
+          minThreads: fn.minThreads,
+          maxThreads: fn.maxThreads,
+          maxQueue: fn.maxQueue,
+          timeout: fn.timeout,
+          version: live.version ?? undefined,
+          problem: live.problem ?? undefined,
+          running: live.running,
+          queued: live.queued,
+          threads: live.threads,
+          fromCache: live.fromCache,
+        };
+      }),
     close() {
       closing ??= (async () => {
         // Stop accepting connections first; the watcher closes while in-flight requests finish.

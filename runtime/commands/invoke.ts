@@ -1,24 +1,20 @@
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { STATUS_CODES } from 'node:http';
+import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { TrieRouter } from 'hono/router/trie-router';
+import type { Logger } from '../common/logger.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
-import type { ResolvedFunction } from '../config/resolve-config.js';
-import { FngateError } from '../common/errors.js';
-import { consoleLogger } from '../common/logger.js';
-import { createBundleDir } from '../bundle/bundle-dir.js';
-import { Reply, type TaskEnvelope, type TaskReply } from '../protocol/messages.js';
-import { FunctionRegistry } from '../registry/function-registry.js';
+import type { ResolvedConfig, ResolvedFunction } from '../config/resolve-config.js';
+import { createRuntime, type Runtime } from '../create-runtime.js';
 
 const USAGE = `Usage: fngate invoke NAME [options]
 
-Runs function NAME once, without a server: the same build, worker pool and contract as a
-request through fngate dev. The response body goes to stdout; the status line and headers go
-to stderr. Exit code 0 for a 1xx-3xx response, 1 for 4xx/5xx or an fngate error (timeout,
-crash, build failure), 2 for bad usage.
+Runs function NAME once and exits: the same build, gateway, worker pool and contract as a
+request through fngate dev, served on a private loopback port for this one request. The
+response body goes to stdout as it arrives (a streamed body too); the status line and headers
+go to stderr, and so does the function's console output. Exit code 0 for a 1xx-3xx response, 1
+for 4xx/5xx or an fngate error (timeout, crash, build failure), 2 for bad usage.
 
 Options:
   --data TEXT|@FILE|@-   Request body: the text itself, a file's bytes, or stdin
@@ -31,6 +27,9 @@ Options:
 
 Example: fngate invoke hello --path /hello/ada
          fngate invoke validate --data '{"name":"ada"}' -H "content-type: application/json"`;
+
+/** Headers of the loopback connection itself, not of the function's response. */
+const TRANSPORT_HEADERS = new Set(['connection', 'keep-alive', 'date', 'transfer-encoding']);
 
 /** `fngate invoke NAME`: one request, printed; process.exitCode tells how it went. */
 export async function run(argv: readonly string[]): Promise<void> {
@@ -69,41 +68,37 @@ export async function run(argv: readonly string[]): Promise<void> {
   const request = buildRequest(fn, values);
   if (typeof request === 'string') return usageError(request);
 
-  const outDir = await createBundleDir(config.root);
-  const registry = new FunctionRegistry({ root: config.root, outDir, nodeEnv: process.env.NODE_ENV ?? 'development', logger: consoleLogger, invoke: true });
-  let reply: TaskReply | undefined;
-  let failure: FngateError | undefined;
+  const runtime = await createRuntime({
+    config: onlyFunction(config, fn),
+    host: '127.0.0.1',
+    port: 0,
+    mode: 'dev',
+    logRequests: false,
+    invoke: true,
+    logger: QUIET,
+  });
   try {
-    const deployed = await registry.add(fn);
-    if (!deployed.ok) {
-      failure = deployed.error;
-    } else {
-      const envelope: TaskEnvelope = [1, request.method, request.url, request.headers, request.body, request.params, 0];
-      reply = await registry.invoke(name, envelope).promise;
-    }
-  } catch (error) {
-    failure = error instanceof FngateError ? error : new FngateError('FNGATE_INTERNAL_ERROR', String(error));
+    const response = await send(runtime, request);
+    if (!fromFunction(response)) return await printGatewayAnswer(response, fn);
+    printHead(response);
+    // Streamed to stdout as it comes: a server-sent-events function prints each event at once.
+    for await (const chunk of response) process.stdout.write(chunk as Buffer);
+    if (response.statusCode! >= 400) process.exitCode = 1;
   } finally {
-    await registry.close();
-    await rm(outDir, { recursive: true, force: true });
+    await runtime.close();
   }
-
-  if (failure !== undefined) {
-    // A stack starts with the message itself: then it is printed once.
-    const explained = failure.detail === undefined ? failure.message : failure.detail.startsWith(failure.message) ? failure.detail : `${failure.message}\n${failure.detail}`;
-    process.stderr.write(`HTTP ${failure.status} ${failure.code}\n${explained}\n`);
-    process.exitCode = 1;
-    return;
-  }
-  printReply(reply!);
 }
 
 interface InvokeRequest {
   readonly method: string;
-  readonly url: string;
+  readonly path: string;
   readonly headers: string[];
-  readonly body: ArrayBuffer | null;
-  readonly params: Record<string, string> | null;
+  readonly body: Buffer | null;
+}
+
+/** The one function, alone, with the admin endpoints off: its routes are the only ones served. */
+function onlyFunction(config: ResolvedConfig, fn: ResolvedFunction): ResolvedConfig {
+  return { ...config, server: { ...config.server, admin: false }, functions: { [fn.name]: fn } };
 }
 
 function buildRequest(
@@ -112,57 +107,89 @@ function buildRequest(
 ): InvokeRequest | string {
   const route = fn.routes[0]!;
   const method = (values.method ?? (values.data !== undefined ? 'POST' : route.method === 'ANY' ? 'GET' : route.method)).toUpperCase();
-  let target = values.path;
-  if (target === undefined) {
-    if (/[:*]/.test(route.path)) return `the route "${route.source}" has parameters: pass the request path with --path`;
-    target = route.path;
+  let path = values.path;
+  if (path === undefined) {
+    if (/[:*{]/.test(route.path)) return `the route "${route.source}" has parameters: pass the request path with --path`;
+    path = route.path;
   }
-  if (!target.startsWith('/')) return `--path must start with "/", got "${target}"`;
-  const url = new URL(target, 'http://localhost');
+  if (!path.startsWith('/')) return `--path must start with "/", got "${path}"`;
 
-  // The route parameters, matched as the gateway would.
-  const router = new TrieRouter<string>();
-  for (const r of fn.routes) router.add(r.method === 'ANY' ? 'ALL' : r.method, r.path, r.source);
-  const [matches] = router.match(method === 'HEAD' ? 'GET' : method, url.pathname);
-  if (matches.length === 0) {
-    return `${method} ${url.pathname} matches no route of ${fn.name} (${fn.routes.map((r) => r.source).join(', ')})`;
-  }
-  const raw = matches[0]![1] as Record<string, string>;
-  const params = Object.keys(raw).length > 0 ? Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, decodeURIComponent(v)])) : null;
-
-  const headers = ['host', 'localhost'];
+  const headers: string[] = [];
   for (const header of values.header ?? []) {
     const colon = header.indexOf(':');
     if (colon <= 0) return `invalid header "${header}": expected "Name: value"`;
     headers.push(header.slice(0, colon).trim().toLowerCase(), header.slice(colon + 1).trim());
   }
-  let body: ArrayBuffer | null = null;
+  let body: Buffer | null = null;
   if (values.data !== undefined) {
     if (method === 'GET' || method === 'HEAD') return `--data cannot be sent with ${method}`;
-    let bytes: Buffer;
     try {
-      bytes = values.data === '@-' ? readFileSync(0) : values.data.startsWith('@') ? readFileSync(values.data.slice(1)) : Buffer.from(values.data);
+      body = values.data === '@-' ? readFileSync(0) : values.data.startsWith('@') ? readFileSync(values.data.slice(1)) : Buffer.from(values.data);
     } catch (error) {
       return `cannot read --data ${values.data}: ${(error as Error).message}`;
     }
-    body = new Uint8Array(bytes).buffer;
-    headers.push('content-length', String(bytes.byteLength));
     if (!headers.includes('content-type') && values.data.trimStart().match(/^[[{]/)) headers.push('content-type', 'application/json');
   }
-  return { method, url: url.href, headers, body, params };
+  return { method, path, headers, body };
 }
 
-function printReply(reply: TaskReply): void {
-  const status = reply[Reply.status];
-  const lines = [`HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd()];
-  const headers = reply[Reply.headers];
-  for (let i = 0; i < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`);
-  lines.push(`server-timing: run;dur=${reply[Reply.runMs]}`);
-  process.stderr.write(`${lines.join('\n')}\n\n`);
-  const body = reply[Reply.body];
-  if (body !== null) process.stdout.write(typeof body === 'string' ? body : new Uint8Array(body));
-  if (status >= 400) process.exitCode = 1;
+function send(runtime: Runtime, request: InvokeRequest): Promise<IncomingMessage> {
+  return new Promise((resolvePromise, reject) => {
+    const headers: Record<string, string[]> = {};
+    for (let i = 0; i < request.headers.length; i += 2) (headers[request.headers[i]!] ??= []).push(request.headers[i + 1]!);
+    const outgoing = httpRequest(`${runtime.url}${request.path}`, { method: request.method, headers, agent: false }, resolvePromise);
+    outgoing.on('error', reject);
+    outgoing.end(request.body ?? undefined);
+  });
 }
+
+/** Whether the function answered (its answers carry queue and run times), rather than the gateway with an error. */
+function fromFunction(response: IncomingMessage): boolean {
+  return response.headers['server-timing']?.includes('queue;dur=') === true;
+}
+
+/** An fngate error (build failure, timeout, crash...), printed as code, message and stack. */
+async function printGatewayAnswer(response: IncomingMessage, fn: ResolvedFunction): Promise<void> {
+  let text = '';
+  for await (const chunk of response) text += String(chunk);
+  let error: { code?: string; message?: string; stack?: string } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: typeof error }).error;
+  } catch {
+    // not an fngate error body: the function's own JSON answer
+  }
+  if (error?.code === undefined) {
+    printHead(response);
+    process.stdout.write(text);
+    process.exitCode = 1;
+    return;
+  }
+  if (error.code === 'FNGATE_NOT_FOUND' || error.code === 'FNGATE_METHOD_NOT_ALLOWED') {
+    return usageError(`${error.message} (routes of ${fn.name}: ${fn.routes.map((r) => r.source).join(', ')})`);
+  }
+  const message = error.message ?? '';
+  // A stack starts with the message itself: then it is printed once.
+  const explained = error.stack === undefined ? message : error.stack.startsWith(message) ? error.stack : `${message}\n${error.stack}`;
+  process.stderr.write(`HTTP ${response.statusCode} ${error.code}\n${explained}\n`);
+  process.exitCode = 1;
+}
+
+function printHead(response: IncomingMessage): void {
+  const status = response.statusCode!;
+  const lines = [`HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd()];
+  const raw = response.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!TRANSPORT_HEADERS.has(raw[i]!.toLowerCase())) lines.push(`${raw[i]!.toLowerCase()}: ${raw[i + 1]}`);
+  }
+  process.stderr.write(`${lines.join('\n')}\n\n`);
+}
+
+/** Build and load failures reach the user in the error answer; the runtime's own log lines would repeat them. */
+const QUIET: Logger = {
+  info: () => {},
+  warn: (message) => void process.stderr.write(`${message}\n`),
+  error: () => {},
+};
 
 function usageError(message: string): void {
   process.stderr.write(`fngate invoke: ${message}\n\n${USAGE}\n`);

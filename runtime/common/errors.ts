@@ -84,7 +84,3 @@ export class FngateError extends Error {
     return { error };
   }
 }
-
-export function isFngateError(value: unknown): value is FngateError {
-  return value instanceof FngateError;
-}

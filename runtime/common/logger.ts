@@ -13,9 +13,3 @@ export const consoleLogger: Logger = {
   warn: (message) => void process.stderr.write(`${message}\n`),
   error: (message) => void process.stderr.write(`${message}\n`),
 };
-
-export const silentLogger: Logger = {
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-};

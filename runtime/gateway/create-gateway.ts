@@ -5,7 +5,8 @@ import { mountAdmin, type AdminEndpoints } from '../admin/admin-routes.js';
 import type { RouteMethod } from '../config/routes.js';
 import { FngateError } from '../common/errors.js';
 import type { RequestRecorder } from '../observe/monitor.js';
-import type { TaskEnvelope, TaskReply } from '../protocol/messages.js';
+import type { TaskEnvelope } from '../protocol/envelope.js';
+import type { Invocation, Invoke } from '../protocol/invocation.js';
 import { readBody } from './read-body.js';
 import { asFngateError, errorResponse, replyResponse } from './responses.js';
 
@@ -17,16 +18,6 @@ export interface GatewayRoute {
   readonly fn: string;
 }
 
-/** A started request: the reply to come, and a way to say the client left. */
-export interface PendingReply {
-  readonly promise: Promise<TaskReply>;
-  /** The body, when the function streams it (the reply's body is null then). */
-  readonly body: ReadableStream<Uint8Array> | null;
-  /** Set for a streamed body: cuts the connection when the stream fails midway. */
-  onBodyFailure: (() => void) | undefined;
-  cancel(): void;
-}
-
 export interface GatewayOptions {
   readonly routes: readonly GatewayRoute[];
   /** Bytes. */
@@ -34,7 +25,7 @@ export interface GatewayOptions {
   /** Include stacks in error bodies (dev only). */
   readonly exposeStacks: boolean;
   /** Starts a request on a function; throws an FngateError when it cannot (e.g. unavailable). */
-  readonly invoke: (fn: string, envelope: TaskEnvelope) => PendingReply;
+  readonly invoke: Invoke;
   /** Where each function's answers are counted and logged. */
   readonly recorder: (fn: string) => RequestRecorder;
   /** Told of each request no function got (404, 405, 400), for the request log. */
@@ -125,12 +116,12 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 }
 
-const kPending = Symbol('fngate.pending');
-type PendingResponse = GatewayContext['env']['outgoing'] & { [kPending]?: PendingReply };
+const kInvocation = Symbol('fngate.invocation');
+type InvokedResponse = GatewayContext['env']['outgoing'] & { [kInvocation]?: Invocation };
 
 /** A response closed before it was finished: its client left, so its request is cancelled. */
-function cancelIfUnanswered(this: PendingResponse): void {
-  if (!this.writableFinished) this[kPending]?.cancel();
+function cancelIfUnanswered(this: InvokedResponse): void {
+  if (!this.writableFinished) this[kInvocation]?.cancel();
 }
 
 function functionHandler(fn: string, hasParams: boolean, recorder: RequestRecorder, options: GatewayOptions) {
@@ -143,14 +134,14 @@ function functionHandler(fn: string, hasParams: boolean, recorder: RequestRecord
       const body = method === 'GET' || method === 'HEAD' ? null : await readBody(incoming, options.bodyLimit, fn);
       // The deadline (last slot) is set by the function's pool, which knows its timeout.
       const envelope: TaskEnvelope = [requestId, method, c.req.url, incoming.rawHeaders, body, hasParams ? c.req.param() : null, 0];
-      const pending = options.invoke(fn, envelope);
+      // The pool cuts `outgoing` if a streamed body fails midway (its headers are out by then).
+      const invocation = options.invoke(fn, envelope, outgoing);
       // One shared listener instead of a closure per request: this is the hot path.
-      (outgoing as PendingResponse)[kPending] = pending;
+      (outgoing as InvokedResponse)[kInvocation] = invocation;
       outgoing.on('close', cancelIfUnanswered);
-      const reply = await pending.promise;
-      if (pending.body !== null) pending.onBodyFailure = () => outgoing.destroy();
+      const reply = await invocation.reply;
       recorder.answered(method, incoming.url ?? '/', reply);
-      return replyResponse(reply, fn, requestId, pending.body, method === 'HEAD');
+      return replyResponse(reply, fn, requestId, invocation.body, method === 'HEAD');
     } catch (error) {
       const failure = asFngateError(error);
       const totalMs = performance.now() - started;

@@ -1,5 +1,5 @@
 import { FngateError } from '../common/errors.js';
-import { Reply, type TaskReply } from '../protocol/messages.js';
+import { Reply, type TaskReply } from '../protocol/reply.js';
 
 /**
  * Builds the HTTP response for a worker's reply. Headers go out as a plain object so that

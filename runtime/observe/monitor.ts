@@ -4,7 +4,7 @@ import type { FunctionStatus, StatusReport } from '../admin/status-types.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import type { FngateError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { Reply, type TaskReply } from '../protocol/messages.js';
+import { Reply, type TaskReply } from '../protocol/reply.js';
 import type { DeployResult, FunctionRegistry } from '../registry/function-registry.js';
 import { FunctionStats } from './function-stats.js';
 import type { FunctionSeries, PoolGauges, PrometheusMetrics } from './prometheus.js';
@@ -132,25 +132,22 @@ export class Monitor {
         now: new Date().toISOString(),
       },
       functions: Object.values(config.functions).map((fn): FunctionStatus => {
-        const live = this.#options.registry.live(fn.name);
-        const pool = live?.pool;
-        const problem = this.#options.registry.problem(fn.name);
-        const paused = pool?.paused;
+        const live = this.#options.registry.liveState(fn.name);
         const stats = this.stats(fn.name);
         return {
           name: fn.name,
           file: relative(config.root, fn.file),
           routes: fn.routes.map((route) => route.source),
-          state: live === undefined ? 'unavailable' : paused !== undefined ? 'paused' : 'serving',
-          problem: problem?.message ?? paused?.reason ?? null,
-          version: live?.version ?? null,
-          builtAt: live?.builtAt.toISOString() ?? null,
-          buildMs: live?.readyMs ?? null,
-          fromCache: live?.fromCache ?? false,
-          threads: { min: fn.minThreads, max: fn.maxThreads, alive: pool?.threads ?? 0, busy: pool?.busyThreads ?? 0 },
+          state: live.state,
+          problem: live.problem,
+          version: live.version,
+          builtAt: live.builtAt?.toISOString() ?? null,
+          buildMs: live.readyMs,
+          fromCache: live.fromCache,
+          threads: { min: fn.minThreads, max: fn.maxThreads, alive: live.threads, busy: live.busyThreads },
           concurrency: fn.concurrency,
-          running: pool?.running ?? 0,
-          queue: { length: pool?.queued ?? 0, max: fn.maxQueue },
+          running: live.running,
+          queue: { length: live.queued, max: fn.maxQueue },
           utilization: round3(this.#utilization.get(fn.name) ?? 0),
           requests: {
             completed: stats.completed,
@@ -185,21 +182,20 @@ export class Monitor {
 
   #sample(): void {
     for (const name of Object.keys(this.#options.config().functions)) {
-      const pool = this.#options.registry.live(name)?.pool;
-      this.#utilization.set(name, pool?.utilization() ?? 0);
+      this.#utilization.set(name, this.#options.registry.sampleUtilization(name));
     }
   }
 
   #gauges(): PoolGauges[] {
     return Object.values(this.#options.config().functions).map((fn) => {
-      const pool = this.#options.registry.live(fn.name)?.pool;
+      const live = this.#options.registry.liveState(fn.name);
       return {
         name: fn.name,
-        threads: pool?.threads ?? 0,
-        busy: pool?.busyThreads ?? 0,
+        threads: live.threads,
+        busy: live.busyThreads,
         maxThreads: fn.maxThreads,
-        running: pool?.running ?? 0,
-        queued: pool?.queued ?? 0,
+        running: live.running,
+        queued: live.queued,
         maxQueue: fn.maxQueue,
         utilization: this.#utilization.get(fn.name) ?? 0,
       };

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { ContinuationControl, ContinuationMessage } from '../protocol/messages.js';
+import type { ContinuationControl, ContinuationMessage } from '../protocol/reply.js';
 
 /**
  * The gateway's end of a request that goes on after its reply (see FollowUp on the worker side):

@@ -2,51 +2,31 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { formatDuration } from '../config/units.js';
 import { FngateError } from '../common/errors.js';
-import {
-  ANSWERED,
-  BatchPlacement,
-  Job,
-  onJobTimeout,
-  onKillGraceOver,
-  RESERVED,
-  QUEUED,
-  RUNNING,
-  type JobOwner,
-} from './job.js';
-import { JobQueue } from './job-queue.js';
+import { Envelope, PROBE_ID, taskOf, type TaskEnvelope } from '../protocol/envelope.js';
+import { isTaskFailure, type TaskFailure, type TaskOutcome } from '../protocol/failure.js';
+import type { ResponseSink } from '../protocol/invocation.js';
+import { Reply, type TaskReply } from '../protocol/reply.js';
+import type { AbortMessage, BundleMessage, BundleRequest, FunctionWorkerData } from '../protocol/worker-data.js';
+import { Batcher } from './batcher.js';
 import { ContinuationReceiver } from './continuation-receiver.js';
+import { CrashBackoff } from './crash-backoff.js';
+import { ANSWERED, BatchPlacement, Job, onJobTimeout, onKillGraceOver, QUEUED, RESERVED, RUNNING, type JobOwner } from './job.js';
+import { JobQueue } from './job-queue.js';
 import {
-  Envelope,
-  isTaskFailure,
-  PROBE_ID,
-  Reply,
-  type AbortMessage,
-  type BundleMessage,
-  type BundleRequest,
-  type FunctionWorkerData,
-  type TaskEnvelope,
-  type TaskFailure,
-  type TaskOutcome,
-  type TaskReply,
-} from '../protocol/messages.js';
-import { AUTO_CONCURRENCY, PACK_BELOW_MS, ThreadPool } from './thread-pool.js';
-import { taskFailureError, threadDeathError } from './pool-errors.js';
+  clientClosedError,
+  loadDeathFailure,
+  loadFailure,
+  pausedError,
+  queueFullError,
+  taskFailureError,
+  threadDeathError,
+  timeoutError,
+} from './pool-errors.js';
+import { CRASH_LOOP, KILL_GRACE_MS, type PoolSettings } from './settings.js';
+import { ThreadConcurrency } from './thread-concurrency.js';
+import { deathOf, ThreadDied, ThreadPool } from './thread-pool.js';
 
-export { Job } from './job.js';
-
-export interface PoolSettings {
-  readonly minThreads: number;
-  readonly maxThreads: number;
-  /** Milliseconds. */
-  readonly idleTimeout: number;
-  readonly maxQueue: number;
-  /** Milliseconds, queue wait plus run. */
-  readonly timeout: number;
-  /** Bytes. */
-  readonly memoryLimit: number;
-  /** Requests one thread runs at once, or `auto`. */
-  readonly concurrency: number | 'auto';
-}
+export type { PoolSettings } from './settings.js';
 
 export interface FunctionPoolOptions {
   readonly name: string;
@@ -71,37 +51,16 @@ export interface FunctionPoolOptions {
 }
 
 /**
- * How long a timed-out handler gets, after its ctx.signal aborted, to stop on its own before
- * its thread is terminated. The client already has its 504 by then.
- */
-export const KILL_GRACE_MS = 200;
-
-/**
- * Threads dying outside any request this often mean the module kills every fresh thread (a timer
- * that throws at load, an 'error' event nobody listens to): piscina would respawn them in a busy
- * loop. The pool stops its threads instead and starts new ones after a back-off (1 s, doubling up
- * to 30 s); requests meanwhile get 503 with Retry-After.
- */
-export const CRASH_LOOP = { crashes: 3, windowMs: 10_000, firstBackoffMs: 1000, maxBackoffMs: 30_000 } as const;
-
-/**
- * How long a request may wait for the batch in flight to come back before it goes out anyway:
- * a short function's batch is normally back well within this, and an occasional slow request in
- * it must not hold the next ones back.
- */
-export const BATCH_WAIT_MS = 2;
-
-/**
  * One function version's pool. It keeps its own bounded FIFO queue in front of the threads so
  * that a full queue answers at once, a disconnected client's request is dropped before it runs,
  * and no task needs an AbortSignal. It answers every job exactly once: with the reply, or with
  * a coded error (timeout, crash, queue full, unavailable).
  *
- * Short requests (`concurrency: auto`) go to threads in batches. A request that finds every
- * thread working through a batch waits (RESERVED, its slot reserved) until one comes back, or
- * BATCH_WAIT_MS, and leaves with the others that arrived meanwhile. A batch costs one piscina
- * task and one wake-up of a thread, however many requests it carries; under no load a batch is
- * a single request sent at once.
+ * A job's path: submit() admits it (a free slot: reserved; else queued; else 503), the Batcher
+ * hands reserved jobs to the ThreadPool (alone, or in batches for short requests), the outcome
+ * or the thread's death answers it, and its slot is released when nothing of it runs any more
+ * (a streamed body or waitUntil work keeps it). A job that outlives its timeout is answered 504
+ * and its thread stopped unless the handler stops by itself (see onTimeout).
  */
 export class FunctionPool implements JobOwner {
   readonly name: string;
@@ -112,21 +71,14 @@ export class FunctionPool implements JobOwner {
   #bundle: string | null;
   readonly #workerData: FunctionWorkerData;
   #threads: ThreadPool;
-  /** Calls waiting for a slot (beyond maxThreads x concurrency). */
+  /** Jobs waiting for a slot (beyond maxThreads x concurrency). */
   readonly #queue = new JobQueue();
-  /** Calls with a slot, not yet handed to a thread (only while batching). */
-  #reserved: Job[] = [];
-  /** Calls handed to threads whose slot is not released yet. */
+  /** Jobs with a slot, not yet handed to a thread. */
+  readonly #batcher: Batcher;
+  /** Jobs handed to threads whose slot is not released yet. */
   readonly #running = new Set<Job>();
-  #batchesInFlight = 0;
-  #batchWait: NodeJS.Timeout | undefined;
-  #flush: NodeJS.Immediate | undefined;
-  /** Requests one thread takes at once right now (fixed, or adapted under `auto`), and whether to pack them. */
-  readonly #perThread: { limit: number; pack: boolean };
-  /** Average CPU time (ms) of recent requests, for `auto`: how many one thread can interleave. */
-  #averageCpuMs = 0;
-  /** Average run time (ms, waiting included) of recent requests, for `auto`: whether to batch them. */
-  #averageRunMs = 0;
+  readonly #concurrency: ThreadConcurrency;
+  readonly #backoff = new CrashBackoff();
   #closing = false;
   #closed: Promise<void> | undefined;
   /** Resolves when close() is first called: a warm-up in progress gives up then. */
@@ -134,13 +86,6 @@ export class FunctionPool implements JobOwner {
   #startClose!: () => void;
   #graceTimers: NodeJS.Timeout[] = [];
   #idle: (() => void)[] = [];
-  #crashTimes: number[] = [];
-  /** Timeouts of requests no thread took, since a thread last took one. */
-  #unplacedTimeouts = 0;
-  #backoff: { until: number; reason: string; timer: NodeJS.Timeout } | undefined;
-  #nextBackoffMs: number = CRASH_LOOP.firstBackoffMs;
-  #completed = 0;
-  readonly #failed = new Map<string, number>();
 
   constructor(options: FunctionPoolOptions) {
     this.name = options.name;
@@ -164,9 +109,12 @@ export class FunctionPool implements JobOwner {
       shared: options.shared ?? null,
       invoke: options.invoke ?? false,
     };
-    const { concurrency } = options.settings;
-    // auto starts at 1: the first requests tell whether this function's requests are short.
-    this.#perThread = { limit: concurrency === 'auto' ? 1 : concurrency, pack: false };
+    this.#concurrency = new ThreadConcurrency(options.settings.concurrency);
+    this.#batcher = new Batcher({
+      maxThreads: options.settings.maxThreads,
+      concurrency: this.#concurrency,
+      dispatch: (jobs, asBatch) => this.#dispatch(jobs, asBatch),
+    });
     this.#threads = this.#createThreads();
     this.#closeStarted = new Promise((resolve) => (this.#startClose = () => resolve('closed')));
   }
@@ -190,7 +138,7 @@ export class FunctionPool implements JobOwner {
 
   /** Requests holding a thread slot (running, or about to go with the next batch). */
   get running(): number {
-    return this.#running.size + this.#reserved.length;
+    return this.#running.size + this.#batcher.size;
   }
 
   /** Live threads. */
@@ -203,6 +151,11 @@ export class FunctionPool implements JobOwner {
     return this.#threads.busy;
   }
 
+  /** Requests one thread takes at once right now (the configured number, or what `auto` chose). */
+  get perThread(): number {
+    return this.#concurrency.perThread.limit;
+  }
+
   /** Mean event-loop utilization of the live threads since the previous call, 0..1. */
   utilization(): number {
     return this.#threads.utilization();
@@ -210,36 +163,30 @@ export class FunctionPool implements JobOwner {
 
   /** Paused after a crash loop: why, and until when (epoch ms). */
   get paused(): { readonly reason: string; readonly until: number } | undefined {
-    return this.#backoff;
+    return this.#backoff.paused;
   }
 
-  get completed(): number {
-    return this.#completed;
-  }
-
-  /** Starts a request: at once if a thread slot is free, else queued, else 503 FNGATE_QUEUE_FULL. */
-  submit(envelope: TaskEnvelope): Job {
+  /**
+   * Starts a request: at once if a thread slot is free, else queued, else 503 FNGATE_QUEUE_FULL.
+   * `sink` is cut when a streamed body fails midway.
+   */
+  submit(envelope: TaskEnvelope, sink?: ResponseSink): Job {
     envelope[Envelope.deadline] = Date.now() + this.settings.timeout;
-    const job = new Job(this, envelope);
+    const job = new Job(this, envelope, sink);
+    const paused = this.#backoff.paused;
     if (this.#closing) {
       this.#fail(job, new FngateError('FNGATE_UNAVAILABLE', `${this.name} is shutting down`, { fn: this.name }));
-    } else if (this.#backoff !== undefined) {
-      this.#fail(job, this.#backoffError());
+    } else if (paused !== undefined) {
+      this.#fail(job, pausedError(this.name, paused.reason, this.#backoff.secondsLeft()));
     } else if (this.running < this.#capacity()) {
       job.timer = setTimeout(onJobTimeout, this.settings.timeout, job);
       job.state = RESERVED;
-      this.#reserved.push(job);
-      this.#send();
+      this.#batcher.add(job);
     } else if (this.#queue.size < this.settings.maxQueue) {
       job.timer = setTimeout(onJobTimeout, this.settings.timeout, job);
       this.#queue.push(job);
     } else {
-      const { maxThreads, maxQueue } = this.settings;
-      const message =
-        maxQueue === 0
-          ? `all ${maxThreads} threads of ${this.name} are busy and it has no queue (maxQueue: 0)`
-          : `all ${maxThreads} threads of ${this.name} are busy and ${maxQueue} requests are already queued (maxQueue)`;
-      this.#fail(job, new FngateError('FNGATE_QUEUE_FULL', message, { fn: this.name, retryAfter: 1 }));
+      this.#fail(job, queueFullError(this.name, this.settings.maxThreads, this.settings.maxQueue));
     }
     return job;
   }
@@ -259,24 +206,15 @@ export class FunctionPool implements JobOwner {
     });
     try {
       const outcome = await Promise.race([this.#threads.run(probe, null) as Promise<TaskOutcome>, timedOut, this.#closeStarted]);
-      if (outcome === 'closed') {
-        return { failure: 'load', name: 'Error', message: 'the pool was closed before the module finished loading', stack: undefined, runMs: 0 };
-      }
-      if (outcome === 'timeout') {
-        const message = `the module did not finish loading within ${formatDuration(timeoutMs)}`;
-        return { failure: 'load', name: 'Error', message, stack: undefined, runMs: 0 };
-      }
+      if (outcome === 'closed') return loadFailure('the pool was closed before the module finished loading');
+      if (outcome === 'timeout') return loadFailure(`the module did not finish loading within ${formatDuration(timeoutMs)}`);
       if (isTaskFailure(outcome)) return outcome;
       // minThreads 0: the module loads fine; its first request starts a thread, as configured.
       if (this.settings.minThreads === 0) await this.#threads.stopIdleThreads();
       return null;
     } catch (error) {
       // The thread died while loading: process.exit() or an uncaught error at top level.
-      const { name, message, stack } = error as Error;
-      const exit = /worker exited with code: (-?\d+)/.exec(message);
-      // piscina's own stack says nothing about the user's module.
-      if (exit) return { failure: 'load', name: 'Error', message: `its thread exited with code ${exit[1]} while loading the module (process.exit?)`, stack: undefined, runMs: 0 };
-      return { failure: 'load', name, message, stack, runMs: 0 };
+      return loadDeathFailure(deathOf(error as Error));
     } finally {
       clearTimeout(timer);
     }
@@ -286,12 +224,12 @@ export class FunctionPool implements JobOwner {
   cancel(job: Job): void {
     if (job.state === QUEUED || job.state === RESERVED) {
       this.#leaveBeforeRunning(job);
-      this.#fail(job, new FngateError('FNGATE_CLIENT_CLOSED', 'the client disconnected while the request was queued', { fn: this.name }));
+      this.#fail(job, clientClosedError(this.name, 'queued'));
       this.#checkIdle();
     } else if (job.state === RUNNING) {
       const message: AbortMessage = { abort: job.envelope[Envelope.id], reason: 'disconnect' };
       this.#control.postMessage(message);
-      this.#fail(job, new FngateError('FNGATE_CLIENT_CLOSED', 'the client disconnected while the request was running', { fn: this.name }));
+      this.#fail(job, clientClosedError(this.name, 'running'));
     }
   }
 
@@ -310,15 +248,14 @@ export class FunctionPool implements JobOwner {
   async #close(options: { force?: boolean; graceMs?: number }): Promise<void> {
     this.#closing = true;
     this.#startClose();
-    if (this.#backoff !== undefined) clearTimeout(this.#backoff.timer);
+    this.#backoff.cancel();
     if (!this.#isIdle()) {
       const drained = new Promise<void>((resolve) => this.#idle.push(resolve));
       this.#hurry(options);
       await drained;
     }
     for (const timer of this.#graceTimers) clearTimeout(timer);
-    clearTimeout(this.#batchWait);
-    clearImmediate(this.#flush);
+    this.#batcher.stop();
     this.#control.close();
     await this.#threads.destroy();
   }
@@ -333,12 +270,12 @@ export class FunctionPool implements JobOwner {
     else if (options.graceMs !== undefined) this.#graceTimers.push(setTimeout(stopWaiting, options.graceMs));
   }
 
-  /** Completed and failed counts, for status and tests. */
-  counters(): { completed: number; failed: Record<string, number> } {
-    return { completed: this.#completed, failed: Object.fromEntries(this.#failed) };
-  }
-
-  /** @internal Timer callback: the job reached its deadline. */
+  /**
+   * @internal Timer callback: the job reached its deadline. The client gets its 504 now. A job
+   * that never reached a thread just leaves; a running one sees ctx.signal abort on its thread
+   * (at the same deadline), and its handler gets KILL_GRACE_MS to stop by itself, during which
+   * the thread takes no new work.
+   */
   onTimeout(job: Job): void {
     if (job.state === QUEUED || job.state === RESERVED) {
       this.#leaveBeforeRunning(job);
@@ -346,16 +283,16 @@ export class FunctionPool implements JobOwner {
       this.#checkIdle();
     } else if (job.state === RUNNING) {
       this.#fail(job, this.#timeoutError(false));
-      if (job.threadId === -1 && ++this.#unplacedTimeouts >= CRASH_LOOP.crashes) {
+      const unplaced = job.threadId === -1 ? this.#backoff.unplacedTimeout() : 0;
+      if (unplaced >= CRASH_LOOP.crashes) {
         // No thread took the task in time. Under load a fresh thread can simply be slow to start;
         // only when this keeps happening with no task placed in between do threads not start at
         // all (and each task would hold its slot in piscina's queue forever).
-        this.#startBackoff(`${this.#unplacedTimeouts} requests in a row timed out before any thread could take them`);
+        this.#startBackoff(`${unplaced} requests in a row timed out before any thread could take them`);
         return;
       }
-      // ctx.signal aborted on the worker at the same deadline; give a cooperative handler a moment.
       // A task no thread has taken yet will not be run by the worker (it is past its deadline),
-      // but it may be mid-placement: check again then too.
+      // but it may be mid-placement: check again after the grace period too.
       if (job.threadId !== -1) {
         this.#threads.stopPlacing(job.threadId, job.envelope[Envelope.id]);
         job.loopAtTimeout = this.#threads.eventLoopOf(job.threadId);
@@ -396,7 +333,7 @@ export class FunctionPool implements JobOwner {
   /** A job that never reached a thread leaves the queue, or its reserved slot. */
   #leaveBeforeRunning(job: Job): void {
     if (job.state === QUEUED) this.#queue.left();
-    else this.#reserved.splice(this.#reserved.indexOf(job), 1);
+    else this.#batcher.remove(job);
   }
 
   /**
@@ -405,74 +342,18 @@ export class FunctionPool implements JobOwner {
    * meanwhile would sit in piscina's queue, which only looks again when a task ends.
    */
   #capacity(): number {
-    return (this.settings.maxThreads - this.#threads.stopped) * this.#perThread.limit;
-  }
-
-  /** Short requests under `auto` go to threads in batches. */
-  /**
-   * A batch is answered when its last request is: only requests that finish quickly are sent
-   * together, or a fast answer would wait for a slow neighbour (a handler awaiting an upstream).
-   */
-  #batching(): boolean {
-    return this.settings.concurrency === 'auto' && this.#perThread.limit > 1 && this.#averageRunMs < AUTO_CONCURRENCY.shortMs;
-  }
-
-  /**
-   * Under `auto`, follows the CPU time of requests with the per-thread limit: a handler that
-   * mostly waits (on a timer, an upstream) shares its thread however long it takes; one that
-   * computes gets a thread to itself.
-   */
-  #adaptConcurrency(cpuMs: number, runMs: number): void {
-    if (this.settings.concurrency !== 'auto') return;
-    this.#averageRunMs += (runMs - this.#averageRunMs) * AUTO_CONCURRENCY.weight;
-    this.#averageCpuMs += (cpuMs - this.#averageCpuMs) * AUTO_CONCURRENCY.weight;
-    if (this.#averageCpuMs < AUTO_CONCURRENCY.shortMs) this.#perThread.limit = AUTO_CONCURRENCY.max;
-    else if (this.#averageCpuMs > AUTO_CONCURRENCY.longMs) this.#perThread.limit = 1;
-    this.#perThread.pack = this.#averageCpuMs < PACK_BELOW_MS;
+    return (this.settings.maxThreads - this.#threads.stopped) * this.#concurrency.perThread.limit;
   }
 
   #createThreads(): ThreadPool {
     return new ThreadPool({
       workerData: this.#workerData,
       settings: this.settings,
-      perThread: this.#perThread,
+      perThread: this.#concurrency.perThread,
+      maxPerThread: this.#concurrency.max,
       env: { NODE_ENV: this.#options.nodeEnv, ...this.#options.env },
       onIdleCrash: (error) => this.#onIdleCrash(error),
     });
-  }
-
-  /** Hands pending jobs to threads: one by one, or as batches while a thread is free for one. */
-  #send(): void {
-    if (!this.#batching()) {
-      const jobs = this.#reserved;
-      this.#reserved = [];
-      for (const job of jobs) this.#dispatch([job], false);
-      return;
-    }
-    // Requests that arrive in the same turn of the event loop (a burst from clients, or the next
-    // requests of clients whose answers went out together) are sent together: the batch is
-    // formed at the end of the turn, which costs them microseconds.
-    this.#flush ??= setImmediate(flushPending, this);
-  }
-
-  /** @internal Immediate callback: the turn is over; send what is pending as batches. */
-  onFlush(): void {
-    this.#flush = undefined;
-    // As many batches in flight as the function has threads. Packed ones may share a thread:
-    // it then finds the next batch waiting when it finishes one, while the gateway writes the
-    // answers of the other (measured: 38k -> 42k req/s for hello against 1 batch in flight).
-    while (this.#reserved.length > 0 && this.#batchesInFlight < this.settings.maxThreads) {
-      this.#dispatch(this.#reserved.splice(0, this.#perThread.limit), true);
-    }
-    if (this.#reserved.length > 0 && this.#batchWait === undefined) {
-      this.#batchWait = setTimeout(endBatchWait, BATCH_WAIT_MS, this);
-    }
-  }
-
-  /** @internal Timer callback: pending requests waited BATCH_WAIT_MS; send them as a batch of their own. */
-  onBatchWaitOver(): void {
-    this.#batchWait = undefined;
-    while (this.#reserved.length > 0) this.#dispatch(this.#reserved.splice(0, this.#perThread.limit), true);
   }
 
   #dispatch(jobs: Job[], asBatch: boolean): void {
@@ -485,22 +366,19 @@ export class FunctionPool implements JobOwner {
       const job = jobs[0]!;
       this.#threads.run(job.envelope, job).then(
         (outcome) => this.#onOutcome(job, outcome as TaskOutcome),
-        (error: Error) => this.#onThreadDeath(job, error),
+        (error: ThreadDied) => this.#onThreadDeath(job, error),
       );
       return;
     }
-    this.#batchesInFlight++;
-    const placement = new BatchPlacement(jobs);
-    const task = jobs.length === 1 ? jobs[0]!.envelope : jobs.map((job) => job.envelope);
-    this.#threads.run(task, placement).then(
+    this.#threads.run(taskOf(jobs.map((job) => job.envelope)), new BatchPlacement(jobs)).then(
       (outcome) => {
-        this.#batchesInFlight--;
+        this.#batcher.batchReturned();
         if (jobs.length === 1) this.#onOutcome(jobs[0]!, outcome as TaskOutcome, false);
         else (outcome as TaskOutcome[]).forEach((one, i) => this.#onOutcome(jobs[i]!, one, false));
         this.#pump();
       },
-      (error: Error) => {
-        this.#batchesInFlight--;
+      (error: ThreadDied) => {
+        this.#batcher.batchReturned();
         for (const job of jobs) this.#onThreadDeath(job, error, false);
         this.#pump();
       },
@@ -516,16 +394,19 @@ export class FunctionPool implements JobOwner {
       const timedOut = outcome.failure === 'expired' || Date.now() >= job.envelope[Envelope.deadline];
       this.#fail(job, timedOut ? this.#timeoutError(false) : taskFailureError(this.name, outcome));
     } else if (job.state !== ANSWERED) {
-      job.state = ANSWERED;
-      clearTimeout(job.timer);
-      this.#completed++;
-      const totalMs = performance.now() - job.submittedAt;
-      const runMs = outcome[Reply.runMs];
-      outcome[Reply.queueMs] = Math.max(0, Math.round((totalMs - runMs) * 100) / 100);
-      this.#adaptConcurrency(outcome[Reply.cpuMs], runMs);
-      job.resolve(outcome);
+      this.#answer(job, outcome);
     }
     if (pump) this.#pump();
+  }
+
+  /** Resolves the job with its reply, filling in how long it waited for a thread. */
+  #answer(job: Job, reply: TaskReply): void {
+    job.state = ANSWERED;
+    clearTimeout(job.timer);
+    const runMs = reply[Reply.runMs];
+    reply[Reply.queueMs] = Math.max(0, Math.round((performance.now() - job.submittedAt - runMs) * 100) / 100);
+    this.#concurrency.record(reply[Reply.cpuMs], runMs);
+    job.resolve(reply);
   }
 
   /**
@@ -537,6 +418,7 @@ export class FunctionPool implements JobOwner {
   #onContinuation(job: Job, reply: TaskReply): void {
     const threads = job.threads;
     let overdue: NodeJS.Timeout | undefined;
+    const sink = job.sink;
     const receiver = new ContinuationReceiver(
       reply[Reply.continuation]!,
       reply[Reply.streamed] === true,
@@ -544,53 +426,42 @@ export class FunctionPool implements JobOwner {
         clearTimeout(overdue);
         if (this.#release(job)) this.#pump();
       },
-      () => {
-        const cut = job.onBodyFailure;
-        cut?.();
-        return cut !== undefined;
-      },
+      sink === undefined ? undefined : () => (sink.destroy(), true),
     );
     if (job.threadId !== -1 && threads === this.#threads) this.#threads.keepBusy(job.threadId, job.envelope[Envelope.id]);
     if (reply[Reply.streamed] !== true) {
-      overdue = setTimeout(() => {
-        if (!this.#running.has(job) || job.threadId === -1 || threads !== this.#threads) return;
-        const after = formatDuration(this.settings.timeout);
-        if (this.#threads.requestsOn(job.threadId) > 1) {
-          // Other requests share the thread: they are not to die for it. Waiting work is
-          // usually an idle promise; one that computes blocks them too, and their own timeouts
-          // stop the thread then.
-          this.#options.onIncident?.(`[${this.name}] ctx.waitUntil() work was still running ${after} after the response; no longer waiting for it`);
-          if (this.#release(job)) this.#pump();
-          return;
-        }
-        this.#options.onIncident?.(`[${this.name}] ctx.waitUntil() work was still running ${after} after the response; its thread is stopped`);
-        this.#threads.stopPlacing(job.threadId, job.envelope[Envelope.id]);
-        this.#kill(job.threadId);
-      }, this.settings.timeout);
+      overdue = setTimeout(() => this.#onOverdueWork(job, threads), this.settings.timeout);
     }
     if (job.state === ANSWERED) {
       // Too late (timed out, or the client left): nobody reads the body.
       void receiver.body?.cancel();
       return;
     }
-    job.state = ANSWERED;
-    clearTimeout(job.timer);
-    this.#completed++;
     job.body = receiver.body;
-    const runMs = reply[Reply.runMs];
-    reply[Reply.queueMs] = Math.max(0, Math.round((performance.now() - job.submittedAt - runMs) * 100) / 100);
-    this.#adaptConcurrency(reply[Reply.cpuMs], runMs);
-    job.resolve(reply);
+    this.#answer(job, reply);
   }
 
-  /** piscina rejected the task: its thread died (exit, uncaught error, out of memory, our kill). */
-  #onThreadDeath(job: Job, error: Error & { code?: string }, pump = true): void {
+  /** waitUntil work still runs a timeout after the response. */
+  #onOverdueWork(job: Job, threads: object | undefined): void {
+    if (!this.#running.has(job) || job.threadId === -1 || threads !== this.#threads) return;
+    const after = formatDuration(this.settings.timeout);
+    if (this.#threads.requestsOn(job.threadId) > 1) {
+      // Other requests share the thread: they are not to die for it. Waiting work is usually an
+      // idle promise; one that computes blocks them too, and their own timeouts stop the thread then.
+      this.#options.onIncident?.(`[${this.name}] ctx.waitUntil() work was still running ${after} after the response; no longer waiting for it`);
+      if (this.#release(job)) this.#pump();
+      return;
+    }
+    this.#options.onIncident?.(`[${this.name}] ctx.waitUntil() work was still running ${after} after the response; its thread is stopped`);
+    this.#threads.stopPlacing(job.threadId, job.envelope[Envelope.id]);
+    this.#kill(job.threadId);
+  }
+
+  /** The thread died under the job (exit, uncaught error, out of memory, our kill). */
+  #onThreadDeath(job: Job, error: ThreadDied, pump = true): void {
     if (!this.#release(job)) return;
     const killedFor = job.threads === this.#threads ? this.#threads.stoppedFor(job.threadId) : undefined;
-    this.#fail(
-      job,
-      threadDeathError(this.name, error, { memoryLimit: this.settings.memoryLimit, requestId: job.envelope[Envelope.id], killedFor }),
-    );
+    this.#fail(job, threadDeathError(this.name, deathOf(error), { memoryLimit: this.settings.memoryLimit, requestId: job.envelope[Envelope.id], killedFor }));
     if (pump) this.#pump();
   }
 
@@ -598,7 +469,7 @@ export class FunctionPool implements JobOwner {
   #release(job: Job): boolean {
     if (!this.#running.delete(job)) return false;
     if (job.threadId !== -1) {
-      this.#unplacedTimeouts = 0; // a thread did take work
+      this.#backoff.threadTookWork();
       if (job.threads === this.#threads) this.#threads.released(job.threadId);
     }
     if (job.state === ANSWERED) {
@@ -615,83 +486,55 @@ export class FunctionPool implements JobOwner {
     if (job.state === ANSWERED) return;
     job.state = ANSWERED;
     clearTimeout(job.timer);
-    this.#failed.set(error.code, (this.#failed.get(error.code) ?? 0) + 1);
     job.reject(error);
   }
 
   #onIdleCrash(error: Error): void {
     this.#options.onIncident?.(`[${this.name}] a thread crashed outside any request: ${error.stack ?? error.message}`);
-    const now = Date.now();
-    this.#crashTimes = this.#crashTimes.filter((time) => now - time < CRASH_LOOP.windowMs);
-    this.#crashTimes.push(now);
-    if (this.#crashTimes.length >= CRASH_LOOP.crashes) {
+    const crashes = this.#backoff.idleCrash();
+    if (crashes >= CRASH_LOOP.crashes) {
       this.#startBackoff(
-        `its threads crashed ${this.#crashTimes.length} times in ${formatDuration(CRASH_LOOP.windowMs)} outside any request (last: ${error.name}: ${error.message})`,
+        `its threads crashed ${crashes} times in ${formatDuration(CRASH_LOOP.windowMs)} outside any request (last: ${error.name}: ${error.message})`,
       );
     }
   }
 
   /** Stops every thread, answers what was waiting, and starts fresh threads after a pause. */
   #startBackoff(reason: string): void {
-    if (this.#backoff !== undefined || this.#closing) return;
-    const delay = this.#nextBackoffMs;
-    this.#nextBackoffMs = Math.min(delay * 2, CRASH_LOOP.maxBackoffMs);
-    const timer = setTimeout(() => {
-      this.#backoff = undefined;
-      this.#crashTimes = [];
-      this.#unplacedTimeouts = 0;
+    if (this.#closing) return;
+    const pause = this.#backoff.pause(reason, () => {
       if (!this.#closing) this.#threads = this.#createThreads();
-    }, delay);
-    this.#backoff = { until: Date.now() + delay, reason, timer };
-    this.#options.onIncident?.(`✘ ${this.name}: ${reason}; no new threads for ${formatDuration(delay)} (503 until then)`);
+    });
+    if (pause === undefined) return;
+    this.#options.onIncident?.(`✘ ${this.name}: ${reason}; no new threads for ${formatDuration(pause.ms)} (503 until then)`);
 
-    const error = this.#backoffError();
+    const error = pausedError(this.name, reason, this.#backoff.secondsLeft());
     for (const job of this.#running) {
       this.#running.delete(job);
       this.#fail(job, new FngateError('FNGATE_WORKER_CRASHED', `its thread was stopped: ${reason}`, { fn: this.name }));
     }
-    this.#batchesInFlight = 0;
-    clearTimeout(this.#batchWait);
-    this.#batchWait = undefined;
-    clearImmediate(this.#flush);
-    this.#flush = undefined;
-    for (const job of [...this.#reserved, ...this.#queue.drain()]) this.#fail(job, error);
-    this.#reserved = [];
+    for (const job of [...this.#batcher.takeAll(), ...this.#queue.drain()]) this.#fail(job, error);
     void this.#threads.destroy();
     this.#checkIdle();
   }
 
   #timeoutError(beforeRunning: boolean): FngateError {
-    const timeout = formatDuration(this.settings.timeout);
-    const message = beforeRunning
-      ? `${this.name} waited ${timeout} in the queue without getting a thread (timeout ${timeout}, maxThreads ${this.settings.maxThreads})`
-      : `${this.name} did not answer within its timeout (${timeout})`;
-    return new FngateError('FNGATE_TIMEOUT', message, { fn: this.name });
+    return timeoutError(this.name, this.settings.timeout, this.settings.maxThreads, beforeRunning);
   }
 
-  #backoffError(): FngateError {
-    const backoff = this.#backoff!;
-    const seconds = Math.max(1, Math.ceil((backoff.until - Date.now()) / 1000));
-    return new FngateError('FNGATE_UNAVAILABLE', `${this.name} is paused: ${backoff.reason}; retrying in ${seconds} s`, {
-      fn: this.name,
-      retryAfter: seconds,
-    });
-  }
-
-  /** Moves queued jobs into free slots, sends what is pending, and wakes close() when idle. */
+  /** Moves queued jobs into free slots, sends what is reserved, and wakes close() when idle. */
   #pump(): void {
     while (this.#queue.size > 0 && this.running < this.#capacity()) {
       const job = this.#queue.shift();
       if (job === undefined) break;
       job.state = RESERVED;
-      this.#reserved.push(job);
+      this.#batcher.add(job);
     }
-    if (this.#reserved.length > 0) this.#send();
     this.#checkIdle();
   }
 
   #isIdle(): boolean {
-    return this.#running.size === 0 && this.#queue.size === 0 && this.#reserved.length === 0;
+    return this.#running.size === 0 && this.#queue.size === 0 && this.#batcher.size === 0;
   }
 
   #checkIdle(): void {
@@ -699,12 +542,4 @@ export class FunctionPool implements JobOwner {
       for (const resolve of this.#idle.splice(0)) resolve();
     }
   }
-}
-
-function endBatchWait(pool: FunctionPool): void {
-  pool.onBatchWaitOver();
-}
-
-function flushPending(pool: FunctionPool): void {
-  pool.onFlush();
 }

@@ -1,5 +1,9 @@
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { FngateError } from '../common/errors.js';
-import type { TaskEnvelope, TaskReply } from '../protocol/messages.js';
+import type { TaskEnvelope } from '../protocol/envelope.js';
+import type { Invocation, ResponseSink } from '../protocol/invocation.js';
+import type { TaskReply } from '../protocol/reply.js';
+import type { Placement } from './balancer.js';
 
 /** Waiting in the pool's queue: every thread slot is taken. */
 export const QUEUED = 0;
@@ -18,19 +22,16 @@ export interface JobOwner {
   onKillGraceOver(job: Job): void;
 }
 
-/** Where piscina placed a task (the load balancer fills in the thread), and how many requests it carries. */
-export interface Placement {
-  threadId: number;
-  readonly size: number;
-  /** Must run on `threadId` (a keep-busy task); counts no load. */
-  readonly pinned?: boolean;
-}
-
-/** One request's journey through a function's pool. A job sent on its own is its own placement. */
-export class Job implements Placement {
+/**
+ * One request's journey through a function's pool, and the Invocation the gateway holds. A job
+ * sent on its own is its own placement.
+ */
+export class Job implements Invocation, Placement {
   readonly owner: JobOwner;
   readonly envelope: TaskEnvelope;
-  readonly promise: Promise<TaskReply>;
+  /** Where the response goes: cut when a streamed body fails midway. */
+  readonly sink: ResponseSink | undefined;
+  readonly reply: Promise<TaskReply>;
   readonly submittedAt = performance.now();
   readonly size = 1;
   state: JobState = QUEUED;
@@ -40,27 +41,22 @@ export class Job implements Placement {
   threads: object | undefined;
   timer: NodeJS.Timeout | undefined;
   /** The thread's event-loop counters when the job timed out (to tell a blocked thread from one awaiting). */
-  loopAtTimeout: object | undefined;
-  /** A streamed response body, set before the promise resolves. */
+  loopAtTimeout: EventLoopUtilization | undefined;
+  /** A streamed response body, set before the reply resolves. */
   body: ReadableStream<Uint8Array> | null = null;
-  /**
-   * Set by the gateway for a streamed body: the stream failed midway, so the connection must be
-   * cut (the client sees a truncated response). Without it the body stream errors.
-   */
-  onBodyFailure: (() => void) | undefined;
   resolve!: (reply: TaskReply) => void;
   reject!: (error: FngateError) => void;
 
-  constructor(owner: JobOwner, envelope: TaskEnvelope) {
+  constructor(owner: JobOwner, envelope: TaskEnvelope, sink?: ResponseSink) {
     this.owner = owner;
     this.envelope = envelope;
-    this.promise = new Promise<TaskReply>((resolve, reject) => {
+    this.sink = sink;
+    this.reply = new Promise<TaskReply>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
     });
   }
 
-  /** The client went away: a waiting job never runs; a running one sees ctx.signal abort. */
   cancel(): void {
     this.owner.cancel(this);
   }

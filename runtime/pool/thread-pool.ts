@@ -1,42 +1,35 @@
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import { WORKER_ENTRY } from '../common/runtime-files.js';
-import type { Placement } from './job.js';
-import type { PoolSettings } from './function-pool.js';
-import { Envelope, keepBusyEnvelope, type FunctionWorkerData, type TaskEnvelope, type TaskOutcome } from '../protocol/messages.js';
-
-/**
- * `concurrency: auto`. Requests that cost little CPU gain most from handing a thread several at
- * once (for a trivial handler, one wake-up per batch instead of per request: about 2x the
- * throughput of 1-at-a-time here; for one awaiting an upstream, the thread serves others
- * meanwhile); CPU-heavy ones should not queue behind each other inside one thread, where another
- * thread that frees up cannot take them. So a thread takes up to `max` requests while their CPU
- * time (an exponential average) stays under `shortMs`, and 1 once it passes `longMs`. Requests
- * also go out in batches while their run time, waiting included, stays under `shortMs`.
- */
-export const AUTO_CONCURRENCY = { max: 16, shortMs: 2, longMs: 5, weight: 0.2 } as const;
-
-/**
- * Below this average CPU time a request costs less than waking a thread for it: new work goes to
- * the busiest thread that has room, which is awake anyway. Above it, to the least busy, so that
- * CPU-bound requests use every thread.
- */
-export const PACK_BELOW_MS = 0.2;
-
-/** A thread whose event loop ran code this share of the time after a timeout is stuck in it. */
-const BLOCKED_UTILIZATION = 0.9;
+import { Envelope, isBatch, keepBusyEnvelope, type Task } from '../protocol/envelope.js';
+import type { TaskOutcome, ThreadDeath } from '../protocol/failure.js';
+import type { FunctionWorkerData } from '../protocol/worker-data.js';
+import { pickThread, type Placement } from './balancer.js';
+import { BLOCKED_UTILIZATION, type PerThread, type PoolSettings } from './settings.js';
 
 export interface ThreadPoolOptions {
   readonly workerData: FunctionWorkerData;
   readonly settings: PoolSettings;
-  /** How many requests one thread takes at once, and whether to pack them; FunctionPool adapts both. */
-  readonly perThread: { readonly limit: number; readonly pack: boolean };
+  /** How many requests one thread takes at once, and whether to pack them; read at every placement. */
+  readonly perThread: PerThread;
+  /** The most requests one thread may ever take. */
+  readonly maxPerThread: number;
   /** The process env of every thread: exactly the declared env plus NODE_ENV. */
   readonly env: Readonly<Record<string, string>>;
   /** A thread died while running no task (a timer threw after the response, a crash at load). */
   readonly onIdleCrash: (error: Error) => void;
 }
 
+/** run() rejects with this when the thread under the task died; `death` says why. */
+export class ThreadDied extends Error {
+  override readonly name = 'ThreadDied';
+  readonly death: ThreadDeath;
+
+  constructor(death: ThreadDeath, cause?: Error) {
+    super(describeDeath(death), cause === undefined ? undefined : { cause });
+    this.death = death;
+  }
+}
 
 // piscina hands each task's `[queueOptionsSymbol]` value to the load balancer; we put the task's
 // Placement there to learn which thread runs it, and whether it is a batch (symbol keys are not
@@ -44,9 +37,10 @@ export interface ThreadPoolOptions {
 const kPlacement = Piscina.queueOptionsSymbol;
 
 /**
- * One Piscina instance: the threads of one function version. FunctionPool may replace it (after
- * a crash loop), which is why it is a separate object. Never given AbortSignals: piscina never
- * shares a thread with an abortable task and lets those bypass its queue limit.
+ * One Piscina instance: the threads of one function version, and the only module that knows
+ * piscina. FunctionPool may replace it (after a crash loop), which is why it is a separate
+ * object. Never given AbortSignals: piscina never shares a thread with an abortable task and
+ * lets those bypass its queue limit.
  */
 export class ThreadPool {
   readonly #piscina: Piscina;
@@ -66,10 +60,8 @@ export class ThreadPool {
   readonly #elu = new WeakMap<object, EventLoopUtilization>();
 
   constructor(options: ThreadPoolOptions) {
-    const { settings, perThread } = options;
-    const stopped = this.#stopped;
-    const load = this.#load;
-    const maxPerThread = settings.concurrency === 'auto' ? AUTO_CONCURRENCY.max : settings.concurrency;
+    const { settings } = options;
+    const balancer = { load: this.#load, stopped: this.#stopped, perThread: options.perThread };
     this.#piscina = new Piscina({
       // A plain path, not a file:// URL: piscina parses a URL filename again on every run().
       filename: WORKER_ENTRY,
@@ -80,44 +72,16 @@ export class ThreadPool {
       idleTimeout: settings.idleTimeout,
       // FunctionPool's queue bounds what reaches piscina to maxThreads x concurrency; piscina holds
       // tasks only while threads start, and must never reject one.
-      maxQueue: settings.maxThreads * maxPerThread,
-      // The most a thread may ever take; the balancer below applies the current limit.
-      concurrentTasksPerWorker: maxPerThread,
+      maxQueue: settings.maxThreads * options.maxPerThread,
+      // The most a thread may ever take; the balancer applies the current limit.
+      concurrentTasksPerWorker: options.maxPerThread,
       // 'sync' parks idle threads in Atomics.wait: timers and streams would stall between tasks.
       atomics: 'disabled',
       env: { ...options.env },
       execArgv: ['--enable-source-maps'],
       resourceLimits: { maxOldGenerationSizeMb: Math.max(1, Math.round(settings.memoryLimit / 1024 / 1024)) },
       recordTiming: true,
-      loadBalancer: (task, workers) => {
-        // piscina's least-busy choice, skipping threads being terminated, and recording the
-        // thread so a timeout can stop exactly that one.
-        // A thread with room for the whole task (counted in requests: a batch is as many as it
-        // carries), skipping threads being stopped: the busiest one for tiny requests, else the
-        // least busy. Records the placement, so a timeout can stop exactly that thread.
-        const placement = (task as unknown as Record<symbol, Placement | null>)[kPlacement];
-        if (placement?.pinned) {
-          // A keep-busy task: on its request's thread; if that thread is gone, anywhere (it ends at once).
-          return workers.find((worker) => worker.id === placement.threadId) ?? workers.find((worker) => !worker.terminating && !worker.destroyed) ?? null;
-        }
-        const size = placement?.size ?? 1;
-        const pack = perThread.pack;
-        let candidate = null;
-        let chosen = pack ? -1 : Infinity;
-        for (const worker of workers) {
-          const current = load.get(worker.id) ?? 0;
-          const better = pack ? current > chosen : current < chosen;
-          if (better && current + size <= perThread.limit && !stopped.has(worker.id) && !worker.terminating && !worker.destroyed) {
-            candidate = worker;
-            chosen = current;
-          }
-        }
-        if (candidate !== null && placement != null) {
-          placement.threadId = candidate.id;
-          load.set(candidate.id, chosen + size);
-        }
-        return candidate;
-      },
+      loadBalancer: (task, workers) => pickThread(workers, (task as unknown as Record<symbol, Placement | null>)[kPlacement] ?? null, balancer),
     });
     this.#piscina.on('error', (error: Error) => {
       if (!this.#retired) options.onIdleCrash(error);
@@ -151,19 +115,21 @@ export class ThreadPool {
     return sum / threads.length;
   }
 
-  /** Runs one request, or a batch (an array of envelopes, answered by an array of outcomes). */
-  run(task: TaskEnvelope | TaskEnvelope[], placement: Placement | null): Promise<TaskOutcome | TaskOutcome[]> {
+  /**
+   * Runs one request, or a batch (answered by an array of outcomes). Rejects with ThreadDied
+   * when the thread dies under it.
+   */
+  run(task: Task, placement: Placement | null): Promise<TaskOutcome | TaskOutcome[]> {
     // run() on a destroyed piscina silently starts new threads.
-    if (this.#retired) return Promise.reject(new Error('worker exited with code: 1 (its thread pool was stopped)'));
+    if (this.#retired) return Promise.reject(new ThreadDied({ cause: 'stopped' }));
     (task as unknown as Record<symbol, Placement | null>)[kPlacement] = placement;
     const bodies: ArrayBuffer[] = [];
     for (const envelope of isBatch(task) ? task : [task]) {
       const body = envelope[Envelope.body];
       if (body !== null) bodies.push(body);
     }
-    return (bodies.length === 0 ? this.#piscina.run(task) : this.#piscina.run(task, { transferList: bodies })) as Promise<
-      TaskOutcome | TaskOutcome[]
-    >;
+    const running = bodies.length === 0 ? this.#piscina.run(task) : this.#piscina.run(task, { transferList: bodies });
+    return (running as Promise<TaskOutcome | TaskOutcome[]>).catch(rethrowAsDeath);
   }
 
   /**
@@ -194,17 +160,17 @@ export class ThreadPool {
    * Whether the thread's event loop did nothing but run code since `since` (a handler that never
    * yields). A thread that is gone counts as blocked.
    */
-  blockedSince(threadId: number, since: object | undefined): boolean {
+  blockedSince(threadId: number, since: EventLoopUtilization | undefined): boolean {
     const thread = this.#thread(threadId);
     if (thread === undefined || since === undefined) return true;
-    return thread.performance.eventLoopUtilization(since as EventLoopUtilization).utilization > BLOCKED_UTILIZATION;
+    return thread.performance.eventLoopUtilization(since).utilization > BLOCKED_UTILIZATION;
   }
 
   #thread(threadId: number) {
     return this.#piscina.threads.find((t) => t.threadId === threadId);
   }
 
-  /** Requests on this thread now (held ones included). */
+  /** Requests on this thread now (kept-busy ones included). */
   requestsOn(threadId: number): number {
     return this.#load.get(threadId) ?? 0;
   }
@@ -278,7 +244,30 @@ export class ThreadPool {
   }
 }
 
-/** A batch is an array of envelopes; an envelope starts with its numeric id. */
-export function isBatch(task: TaskEnvelope | TaskEnvelope[]): task is TaskEnvelope[] {
-  return Array.isArray(task[0]);
+/** piscina's rejections, told apart once here: the rest of fngate reads a ThreadDeath. */
+function rethrowAsDeath(error: Error & { code?: string }): never {
+  throw new ThreadDied(deathOf(error), error);
+}
+
+export function deathOf(error: Error & { code?: string }): ThreadDeath {
+  if (error instanceof ThreadDied) return error.death;
+  if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') return { cause: 'out-of-memory', error };
+  // piscina's words for a thread that exited under a task, and for tasks it drops while destroying.
+  const exit = /^worker exited with code: (-?\d+)/.exec(error.message);
+  if (exit) return { cause: 'exit', exitCode: Number(exit[1]) };
+  if (error.message === 'Terminating worker thread') return { cause: 'stopped' };
+  return { cause: 'crash', error };
+}
+
+function describeDeath(death: ThreadDeath): string {
+  switch (death.cause) {
+    case 'out-of-memory':
+      return `the thread ran out of memory: ${death.error.message}`;
+    case 'exit':
+      return `the thread exited with code ${death.exitCode}`;
+    case 'stopped':
+      return 'the thread pool was stopped';
+    case 'crash':
+      return `the thread crashed: ${death.error.name}: ${death.error.message}`;
+  }
 }

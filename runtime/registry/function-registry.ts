@@ -1,27 +1,17 @@
 import { BuildCache } from '../bundle/build-cache.js';
-import { FunctionBuilder, removeBundle } from '../bundle/function-builder.js';
-import type { ResolvedFunction } from '../config/resolve-config.js';
+import { FunctionBuilder } from '../bundle/function-builder.js';
 import { FngateError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { FunctionPool, type Job } from '../pool/function-pool.js';
-import type { TaskEnvelope } from '../protocol/messages.js';
-import { frameFromStack } from '../common/code-frame.js';
+import type { ResolvedFunction } from '../config/resolve-config.js';
+import { FunctionPool } from '../pool/function-pool.js';
+import type { TaskEnvelope } from '../protocol/envelope.js';
+import type { Invocation, ResponseSink } from '../protocol/invocation.js';
+import { prepareVersion } from './deploy.js';
+import type { DeployResult, FunctionVersion, LiveState } from './function-version.js';
+import { RetiredVersions, type DrainOptions } from './retired-versions.js';
+import { StandbyPools } from './standby-pools.js';
 
-/** An immutable, serving build of a function: its bundle file and the pool running it. */
-export interface FunctionVersion {
-  readonly version: number;
-  readonly bundleFile: string;
-  readonly pool: FunctionPool;
-  readonly builtAt: Date;
-  /** Build plus warm-up, milliseconds. */
-  readonly readyMs: number;
-  /** The bundle came from the build cache (an earlier run built the same inputs). */
-  readonly fromCache: boolean;
-}
-
-export type DeployResult =
-  | { readonly ok: true; readonly version: number; readonly ms: number }
-  | { readonly ok: false; readonly error: FngateError; readonly ms: number };
+export type { DeployResult, FunctionVersion, LiveState } from './function-version.js';
 
 export interface RegistryOptions {
   readonly root: string;
@@ -31,11 +21,7 @@ export interface RegistryOptions {
   readonly nodeEnv: string;
   /** Pools for `fngate invoke` (see FunctionWorkerData.invoke). @default false */
   readonly invoke?: boolean;
-  /**
-   * Hot reload: once a function has been reloaded, keep a standby pool whose thread has already
-   * started, for its next reload (about 30 ms of thread start-up off every save after the
-   * first, for minThreads idle threads per function being edited). @default false
-   */
+  /** Hot reload: keep a standby pool for the next version of a function once it was reloaded (see StandbyPools). @default false */
   readonly standby?: boolean;
   readonly logger: Logger;
   /** A deploy after a function's first one finished, swapped in or not. */
@@ -57,8 +43,6 @@ interface Entry {
   nextVersion: number;
   /** The function's shared memory: outlives versions and threads; replaced only when its size changes. */
   shared: SharedArrayBuffer | null;
-  /** A pool whose threads are up, waiting for the next version's bundle, and poolKey() of the settings it was made with. */
-  standby: { readonly pool: FunctionPool; readonly key: string } | undefined;
 }
 
 /**
@@ -71,10 +55,10 @@ export class FunctionRegistry {
   readonly #options: RegistryOptions;
   readonly #cache: BuildCache;
   readonly #entries = new Map<string, Entry>();
-  /** Removed functions still draining. */
+  /** Removed functions still stopping. */
   readonly #removing = new Set<Promise<void>>();
-  /** Versions that no longer serve, draining (after a reload or a removal): close() bounds their wait too. */
-  readonly #draining = new Map<FunctionVersion, Promise<void>>();
+  readonly #retired = new RetiredVersions();
+  readonly #standby = new StandbyPools();
   /** Pools of versions being warmed up: close() stops them rather than waiting for a module that hangs. */
   readonly #warming = new Set<FunctionPool>();
   #closing = false;
@@ -96,7 +80,6 @@ export class FunctionRegistry {
       chain: Promise.resolve(),
       nextVersion: 1,
       shared: null,
-      standby: undefined,
     };
     this.#entries.set(config.name, entry);
     return this.#enqueue(entry, () => this.#deploy(entry));
@@ -111,15 +94,18 @@ export class FunctionRegistry {
   /** New settings (or a new file) for a function: deploys a new version with them. */
   update(config: ResolvedFunction): Promise<DeployResult> {
     const entry = this.#get(config.name);
-    return this.#reported(config.name, this.#enqueue(entry, async () => {
-      if (config.file !== entry.config.file) {
-        await entry.builder.dispose();
-        entry.builder = await this.#createBuilder(config);
-        entry.inputs = [config.file];
-      }
-      entry.config = config;
-      return this.#deploy(entry);
-    }));
+    return this.#reported(
+      config.name,
+      this.#enqueue(entry, async () => {
+        if (config.file !== entry.config.file) {
+          await entry.builder.dispose();
+          entry.builder = await this.#createBuilder(config);
+          entry.inputs = [config.file];
+        }
+        entry.config = config;
+        return this.#deploy(entry);
+      }),
+    );
   }
 
   /** Replaces a function's config where nothing the pool uses changed (its routes). */
@@ -134,35 +120,47 @@ export class FunctionRegistry {
   remove(name: string): Promise<void> {
     const entry = this.#get(name);
     this.#entries.delete(name);
-    const removal = (async () => {
-      await entry.chain;
-      const live = entry.live;
-      entry.live = undefined;
-      await Promise.allSettled([entry.builder.dispose(), live ? this.#retire(live) : undefined, this.#dropStandby(entry)]);
-    })();
+    const removal = this.#stop(entry, {});
     this.#removing.add(removal);
     void removal.finally(() => this.#removing.delete(removal));
     return removal;
   }
 
   /** Starts a request on the function's live version. Throws FNGATE_UNAVAILABLE when there is none. */
-  invoke(name: string, envelope: TaskEnvelope): Job {
+  invoke(name: string, envelope: TaskEnvelope, sink?: ResponseSink): Invocation {
     const entry = this.#entries.get(name);
     const live = entry?.live;
     if (live === undefined) {
       throw entry?.problem ?? new FngateError('FNGATE_UNAVAILABLE', `${name} is not loaded`, { fn: name });
     }
-    return live.pool.submit(envelope);
+    return live.pool.submit(envelope, sink);
   }
 
-  /** The serving version, if any. */
-  live(name: string): FunctionVersion | undefined {
-    return this.#entries.get(name)?.live;
+  /** The function as it is right now (see LiveState). */
+  liveState(name: string): LiveState {
+    const entry = this.#entries.get(name);
+    const live = entry?.live;
+    const pool = live?.pool;
+    const paused = pool?.paused;
+    return {
+      name,
+      state: live === undefined ? 'unavailable' : paused !== undefined ? 'paused' : 'serving',
+      problem: entry?.problem?.message ?? paused?.reason ?? null,
+      version: live?.version ?? null,
+      builtAt: live?.builtAt ?? null,
+      readyMs: live?.readyMs ?? null,
+      fromCache: live?.fromCache ?? false,
+      threads: pool?.threads ?? 0,
+      busyThreads: pool?.busyThreads ?? 0,
+      running: pool?.running ?? 0,
+      queued: pool?.queued ?? 0,
+      perThread: pool?.perThread ?? 0,
+    };
   }
 
-  /** Why the function is not serving, if it is not. */
-  problem(name: string): FngateError | undefined {
-    return this.#entries.get(name)?.problem;
+  /** Mean event-loop utilization of the function's threads since the previous call (0..1). */
+  sampleUtilization(name: string): number {
+    return this.#entries.get(name)?.live?.pool.utilization() ?? 0;
   }
 
   /** Every project file some function's bundle includes (or included before it broke). */
@@ -186,24 +184,24 @@ export class FunctionRegistry {
    * Closes every pool, and every esbuild context. In-flight requests (and work they left running
    * through ctx.waitUntil) finish first, for at most `graceMs` when given; `force` stops at once.
    */
-  async close(options: { force?: boolean; graceMs?: number } = {}): Promise<void> {
+  async close(options: DrainOptions = {}): Promise<void> {
     this.#closing = true;
     for (const pool of this.#warming) void pool.close({ force: true });
     const entries = [...this.#entries.values()];
     this.#entries.clear();
-    const closing = Promise.allSettled([
-      ...this.#removing,
-      ...entries.map(async (entry) => {
-        await entry.chain;
-        const live = entry.live;
-        entry.live = undefined;
-        await Promise.allSettled([entry.builder.dispose(), live ? this.#retire(live, options) : undefined, this.#dropStandby(entry)]);
-      }),
-    ]);
+    const stopping = Promise.allSettled([...this.#removing, ...entries.map((entry) => this.#stop(entry, options))]);
     // Old versions still draining (a stream that outlived a reload) get the same bound.
-    for (const version of this.#draining.keys()) void this.#retire(version, options);
-    await closing;
-    await Promise.allSettled([...this.#draining.keys()].map((version) => this.#retire(version, options)));
+    void this.#retired.closeAll(options);
+    await stopping;
+    await this.#retired.closeAll(options);
+  }
+
+  /** Stops a function that is gone from the map: after its deploys, its version drains, then its builder and standby go. */
+  async #stop(entry: Entry, options: DrainOptions): Promise<void> {
+    await entry.chain;
+    const live = entry.live;
+    entry.live = undefined;
+    await Promise.allSettled([entry.builder.dispose(), live ? this.#retired.retire(live, options) : undefined, this.#standby.drop(entry.config.name)]);
   }
 
   #get(name: string): Entry {
@@ -239,45 +237,35 @@ export class FunctionRegistry {
     const { name } = entry.config;
     if (this.#closing) return shuttingDown(name);
     const started = performance.now();
-    const build = await entry.builder.build();
-    entry.inputs = build.ok ? build.inputs : [...new Set([...entry.inputs, ...build.inputs])];
-    entry.unresolved = !build.ok && build.unresolved;
-    if (!build.ok) {
-      const error = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to build: ${build.message}`, { fn: name, detail: build.report });
-      return this.#rejected(entry, error, build.report, started);
-    }
-
-    const version = entry.nextVersion++;
-    const pool = this.#takeStandby(entry, build.bundleFile) ?? this.#createPool(entry, build.bundleFile);
-    this.#warming.add(pool);
-    const failure = await pool.warm();
-    this.#warming.delete(pool);
-    if (this.#closing) {
-      // Shutting down: the warm-up was cut short; nothing to report.
-      await pool.close({ force: true });
-      await removeBundle(build.bundleFile);
-      return shuttingDown(name);
-    }
-    if (failure !== null) {
-      await pool.close({ force: true });
-      await removeBundle(build.bundleFile);
-      const error = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to load: ${failure.name}: ${failure.message}`, {
-        fn: name,
-        detail: failure.stack,
-      });
-      const frame = frameFromStack(failure.stack, this.#options.root);
-      const report = [frame, failure.stack ?? `${failure.name}: ${failure.message}`].filter(Boolean).join('\n');
-      return this.#rejected(entry, error, report, started);
+    const prepared = await prepareVersion({
+      name,
+      root: this.#options.root,
+      builder: entry.builder,
+      poolFor: (bundleFile) => this.#standby.take(entry.config, bundleFile) ?? this.#createPool(entry, bundleFile),
+      warming: (pool, loading) => void (loading ? this.#warming.add(pool) : this.#warming.delete(pool)),
+      cancelled: () => this.#closing,
+    });
+    entry.inputs = prepared.built ? prepared.inputs : [...new Set([...entry.inputs, ...prepared.inputs])];
+    entry.unresolved = prepared.unresolved;
+    const { outcome } = prepared;
+    const ms = () => Math.round(performance.now() - started);
+    if (outcome === 'cancelled') return shuttingDown(name);
+    if (!outcome.ok) {
+      if (entry.live === undefined) entry.problem = outcome.error;
+      const keeping = entry.live ? ` (still serving the previous version)` : '';
+      this.#options.logger.error(`✘ ${outcome.error.message}${keeping}\n${indent(outcome.report)}`);
+      return { ok: false, error: outcome.error, ms: ms() };
     }
 
     const previous = entry.live;
-    const readyMs = Math.round(performance.now() - started);
-    entry.live = { version, bundleFile: build.bundleFile, pool, builtAt: new Date(), readyMs, fromCache: build.cached };
+    const version = entry.nextVersion++;
+    const readyMs = ms();
+    entry.live = { version, bundleFile: outcome.bundleFile, pool: outcome.pool, builtAt: new Date(), readyMs, fromCache: outcome.fromCache };
     entry.problem = undefined;
-    if (previous !== undefined) void this.#retire(previous);
-    // A function saved once is likely saved again: have the next version's thread start now.
-    if (this.#options.standby && previous !== undefined && entry.standby === undefined && entry.config.minThreads > 0) {
-      entry.standby = { pool: this.#createPool(entry), key: poolKey(entry.config) };
+    if (previous !== undefined) {
+      void this.#retired.retire(previous);
+      // A function saved once is likely saved again: have the next version's thread start now.
+      if (this.#options.standby) this.#standby.prepare(entry.config, () => this.#createPool(entry));
     }
     return { ok: true, version, ms: readyMs };
   }
@@ -297,69 +285,16 @@ export class FunctionRegistry {
     });
   }
 
-  /** The standby pool with `bundleFile` given to it, if there is one made with the current settings. */
-  #takeStandby(entry: Entry, bundleFile: string): FunctionPool | undefined {
-    const standby = entry.standby;
-    entry.standby = undefined;
-    if (standby === undefined) return undefined;
-    // The settings changed since it was made (a config.yaml edit): its threads are the wrong ones.
-    if (standby.key !== poolKey(entry.config)) {
-      void standby.pool.close({ force: true });
-      return undefined;
-    }
-    standby.pool.adopt(bundleFile);
-    return standby.pool;
-  }
-
-  /** Stops the function's standby pool, if it has one. */
-  #dropStandby(entry: Entry): Promise<void> | undefined {
-    const standby = entry.standby;
-    entry.standby = undefined;
-    return standby?.pool.close({ force: true });
-  }
-
   #sharedMemory(entry: Entry): SharedArrayBuffer | null {
     const size = entry.config.sharedMemory;
     if (size === 0) return (entry.shared = null);
     if (entry.shared === null || entry.shared.byteLength !== size) entry.shared = new SharedArrayBuffer(size);
     return entry.shared;
   }
-
-  #rejected(entry: Entry, error: FngateError, report: string, started: number): DeployResult {
-    if (entry.live === undefined) entry.problem = error;
-    const keeping = entry.live ? ` (still serving the previous version)` : '';
-    this.#options.logger.error(`✘ ${error.message}${keeping}\n${indent(report)}`);
-    return { ok: false, error, ms: Math.round(performance.now() - started) };
-  }
-
-  /**
-   * Stops a version that no longer serves: its requests finish (within `graceMs`, or at once with
-   * `force`), then its pool and bundle go. Retiring it again only shortens the wait.
-   */
-  #retire(version: FunctionVersion, options: { force?: boolean; graceMs?: number } = {}): Promise<void> {
-    const draining = this.#draining.get(version);
-    if (draining !== undefined) {
-      void version.pool.close(options);
-      return draining;
-    }
-    const retired = (async () => {
-      await version.pool.close(options);
-      await removeBundle(version.bundleFile);
-    })();
-    this.#draining.set(version, retired);
-    void retired.finally(() => this.#draining.delete(version));
-    return retired;
-  }
 }
 
 function shuttingDown(name: string): DeployResult {
   return { ok: false, error: new FngateError('FNGATE_UNAVAILABLE', `${name} is shutting down`, { fn: name }), ms: 0 };
-}
-
-/** What a function's threads are made with: a standby pool fits a version with the same. */
-function poolKey(config: ResolvedFunction): string {
-  const { minThreads, maxThreads, idleTimeout, maxQueue, timeout, memoryLimit, concurrency, env, type, sharedMemory } = config;
-  return JSON.stringify([minThreads, maxThreads, idleTimeout, maxQueue, timeout, memoryLimit, concurrency, env, type, sharedMemory]);
 }
 
 function indent(text: string): string {

@@ -1,5 +1,5 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { ContinuationControl, ContinuationMessage } from '../protocol/messages.js';
+import type { ContinuationControl, ContinuationMessage } from '../protocol/reply.js';
 
 const encoder = new TextEncoder();
 

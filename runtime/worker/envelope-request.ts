@@ -1,4 +1,4 @@
-import { Envelope, type TaskEnvelope } from '../protocol/messages.js';
+import { Envelope, type TaskEnvelope } from '../protocol/envelope.js';
 
 const kEnvelope = Symbol('fngate.envelope');
 const kReal = Symbol('fngate.request');

@@ -1,4 +1,4 @@
-import type { TaskReply } from '../protocol/messages.js';
+import type { TaskReply } from '../protocol/reply.js';
 import type { Continuation } from './continuation.js';
 import { isRequestBuffer } from './envelope-request.js';
 import { takeSource, type ResponseSource } from './buffered-response.js';

@@ -5,17 +5,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
-import {
-  Envelope,
-  PROBE_ID,
-  Reply,
-  type AbortMessage,
-  type FunctionWorkerData,
-  type TaskEnvelope,
-  type TaskFailure,
-  type TaskOutcome,
-  type TaskReply,
-} from '../protocol/messages.js';
+import { Envelope, isBatch, PROBE_ID, type Task, type TaskEnvelope } from '../protocol/envelope.js';
+import type { TaskFailure, TaskOutcome } from '../protocol/failure.js';
+import { Reply, type TaskReply } from '../protocol/reply.js';
+import { isTransfer, kTransferable, kValue, transfer, type MarkMovable, type Transfer } from '../protocol/transfer.js';
+import type { AbortMessage, FunctionWorkerData } from '../protocol/worker-data.js';
 import type { Context, FunctionEnv } from '../types/handler.js';
 import { Continuation } from './continuation.js';
 import { createLambdaInvoker } from './lambda-adapter.js';
@@ -33,10 +27,6 @@ import { replyFromResult } from './reply-from-result.js';
  */
 const priority = new ThreadPriority();
 
-/** piscina's transfer markers (registered symbols); the worker entry passes them to Piscina.move(). */
-const kTransferable = Symbol.for('Piscina.transferable');
-const kValue = Symbol.for('Piscina.valueOf');
-
 type Invoke = (req: Request, ctx: Context) => unknown;
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
@@ -52,11 +42,14 @@ const EXPIRED: TaskFailure = {
 // Before any user module runs (the bundle imports this file first).
 installBufferedResponse();
 
+/** What a function's bundle exports by default: given the worker entry's way to mark a transfer, the thread's task runner. */
+export type StartTasks = (markMovable: MarkMovable) => (task: Task) => unknown;
+
 /**
  * Called once per thread when the bundle loads. Throws (making the function unavailable with
  * that message) when the module does not export something fngate can call.
  */
-export function createTaskHandler(mod: Record<string, unknown>, source: string): (task: TaskEnvelope) => unknown {
+export function createTaskHandler(mod: Record<string, unknown>, source: string): StartTasks {
   const data = workerData as FunctionWorkerData;
   const invoke = resolveEntry(mod, source, data.type, data.name);
   const env: FunctionEnv = Object.freeze({ ...data.env });
@@ -107,7 +100,7 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
 
   // Synchronous all the way for a handler that returns a plain value: every promise layer here
   // costs allocations per request.
-  return function runTask(task: TaskEnvelope): unknown {
+  const runOne = (task: TaskEnvelope): Answer | Promise<Answer> => {
     const id = task[Envelope.id];
     if (id === PROBE_ID) return PROBE_REPLY;
     if (id < 0) return continuations.get(-id)?.finished.then(() => null) ?? null;
@@ -148,14 +141,49 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
       return fail(id, ctx, error, start);
     }
   };
+
+  return (markMovable) => {
+    const move = (answer: Answer): Answer => {
+      if (isTransfer(answer)) markMovable(answer);
+      return answer;
+    };
+    /** A batch answers with one outcome per request; what they transfer travels in one list. */
+    const moveBatch = (answers: readonly Answer[]): unknown => {
+      const list: Transfer<unknown>[typeof kTransferable][number][] = [];
+      const values = answers.map((answer) => {
+        if (!isTransfer(answer)) return answer;
+        list.push(...answer[kTransferable]);
+        return answer[kValue];
+      });
+      if (list.length === 0) return values;
+      const moved = transfer(values, list);
+      markMovable(moved);
+      return moved;
+    };
+    return (task) => {
+      if (isBatch(task)) {
+        const answers = task.map(runOne);
+        return answers.some(isThenable) ? Promise.all(answers).then(moveBatch) : moveBatch(answers as Answer[]);
+      }
+      const answer = runOne(task);
+      return isThenable(answer) ? answer.then(move) : move(answer);
+    };
+  };
 }
 
-/** A reply with a binary body goes back by transfer: the worker entry hands it to Piscina.move(). */
-function transferable(reply: TaskReply): unknown {
+/** What one task answers on this thread: an outcome, the same to be moved, or nothing (a keep-busy task). */
+type Answer = TaskOutcome | Transfer<TaskOutcome> | null;
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** A reply with a binary body or a continuation port moves those instead of copying them. */
+function transferable(reply: TaskReply): TaskReply | Transfer<TaskReply> {
   const body = reply[Reply.body];
   const port = reply[Reply.continuation];
-  if (port !== undefined) return { [kTransferable]: body instanceof ArrayBuffer ? [body, port] : [port], [kValue]: reply };
-  return body instanceof ArrayBuffer ? { [kTransferable]: [body], [kValue]: reply } : reply;
+  if (port !== undefined) return transfer(reply, body instanceof ArrayBuffer ? [body, port] : [port]);
+  return body instanceof ArrayBuffer ? transfer(reply, [body]) : reply;
 }
 
 /**
@@ -275,7 +303,7 @@ class TaskContext implements Context {
   }
 }
 
-export function describeFailure(kind: TaskFailure['failure'], error: unknown, start: number): TaskOutcome {
+export function describeFailure(kind: TaskFailure['failure'], error: unknown, start: number): TaskFailure {
   const runMs = Math.round((performance.now() - start) * 100) / 100;
   if (error instanceof Error) {
     return { failure: kind, name: error.name, message: error.message, stack: error.stack, runMs };

@@ -1,19 +1,20 @@
-// The file every function worker thread starts from. Plain JavaScript on purpose: worker
-// threads cannot load TypeScript, and this file must work unbuilt. It imports the function's
-// bundle once per thread (piscina marks the thread ready only after this top-level await),
-// and turns a module that throws while loading into an answer for every task instead of a
-// crash: no respawn loop, and the gateway reports the load error as 503 FNGATE_UNAVAILABLE.
+// The file every function worker thread starts from: the worker-side counterpart of
+// pool/thread-pool.ts, and the only thread code that touches piscina. Plain JavaScript on purpose:
+// worker threads cannot load TypeScript, and this file must work unbuilt. It imports the
+// function's bundle once per thread (piscina marks the thread ready only after this top-level
+// await), and turns a module that throws while loading into an answer for every task instead of
+// a crash: no respawn loop, and the gateway reports the load error as 503 FNGATE_UNAVAILABLE.
+// Everything else (requests, batches, replies, what moves instead of being copied) is the task
+// handler's, bundled with the function: see task-handler.ts.
 import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 
-const kTransferable = Symbol.for('Piscina.transferable');
-const kValue = Symbol.for('Piscina.valueOf');
-
-// Piscina.move() only marks a value with a private symbol. Importing piscina's main module for it
-// costs each new thread about 15 ms; its worker bootstrap has already loaded dist/common.js,
-// which does the marking, so that is a cache hit. Should the layout change, fall back to move().
+// Piscina moves the parts of an answer that piscina itself marked movable, with a private
+// symbol. Importing piscina's main module for move() costs each new thread about 15 ms; its
+// worker bootstrap has already loaded dist/common.js, which does the marking, so that is a cache
+// hit. Should the layout change, fall back to move().
 let markMovable;
 try {
   const require = createRequire(import.meta.url);
@@ -90,8 +91,9 @@ function bundleFromMainThread() {
 
 let runTask;
 try {
-  runTask = (await import(workerData.bundle ?? (await bundleFromMainThread()))).default;
-  if (typeof runTask !== 'function') throw new TypeError('the bundle has no task handler');
+  const startTasks = (await import(workerData.bundle ?? (await bundleFromMainThread()))).default;
+  if (typeof startTasks !== 'function') throw new TypeError('the bundle has no task handler');
+  runTask = startTasks(markMovable);
 } catch (error) {
   const failure = {
     failure: 'load',
@@ -103,40 +105,9 @@ try {
   runTask = () => failure;
 }
 
-const isTransferable = (outcome) => outcome !== null && typeof outcome === 'object' && kTransferable in outcome;
-
-function move(value) {
-  markMovable(value);
-  return value;
-}
-
-function transfer(outcome) {
-  return isTransferable(outcome) ? move(outcome) : outcome;
-}
-
-/** A batch answers with one outcome per request; their binary bodies travel in one transfer list. */
-function transferBatch(outcomes) {
-  const bodies = [];
-  const values = outcomes.map((outcome) => {
-    if (!isTransferable(outcome)) return outcome;
-    bodies.push(...outcome[kTransferable]);
-    return outcome[kValue];
-  });
-  return bodies.length === 0 ? values : move({ [kTransferable]: bodies, [kValue]: values });
-}
-
 export default function run(task) {
-  // A batch is an array of envelopes; an envelope starts with its numeric id.
-  if (Array.isArray(task[0])) {
-    const outcomes = task.map((envelope) => runTask(envelope));
-    return outcomes.some((outcome) => typeof outcome?.then === 'function')
-      ? Promise.all(outcomes).then(transferBatch)
-      : transferBatch(outcomes);
-  }
-  const outcome = runTask(task);
-  if (flushOutput !== undefined) {
-    if (typeof outcome?.then !== 'function') return flushOutput(), transfer(outcome);
-    return outcome.then((value) => (flushOutput(), transfer(value)));
-  }
-  return typeof outcome?.then === 'function' ? outcome.then(transfer) : transfer(outcome);
+  const answer = runTask(task);
+  if (flushOutput === undefined) return answer;
+  if (typeof answer?.then !== 'function') return flushOutput(), answer;
+  return answer.then((value) => (flushOutput(), value));
 }
