@@ -2,6 +2,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { createProject, type TempProject } from '../helpers/project.js';
+import { waitFor } from '../helpers/wait.js';
 
 async function project(): Promise<TempProject> {
   return createProject({
@@ -18,6 +19,8 @@ async function project(): Promise<TempProject> {
     routes: GET /users/:id
   chatty:
     routes: GET /chatty
+  ticker:
+    routes: GET /ticker
 `,
     'functions/hello.ts': 'export default (req: Request, ctx: { params: Record<string, string> }) => `hello ${ctx.params.name ?? "world"}`;\n',
     'functions/echo.ts':
@@ -25,12 +28,22 @@ async function project(): Promise<TempProject> {
     'functions/missing.ts': 'export default () => new Response("no such thing", { status: 404 });\n',
     'functions/throws.ts': 'export default () => {\n  throw new Error("invoke failure");\n};\n',
     'functions/chatty.ts': 'export default () => {\n  console.log("line one\\nline two");\n  process.stdout.write("no newline at the end");\n  return "the body";\n};\n',
+    // Streams "first", then waits for a file the test creates before it streams "second".
+    'functions/ticker.ts': `import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+export default async function* (req: Request) {
+  const flag = new URL(req.url).searchParams.get('until')!;
+  yield 'first\\n';
+  while (!existsSync(flag)) await sleep(10);
+  yield 'second\\n';
+}
+`,
     'functions/users.ts': 'export default (req: Request, ctx: { params: Record<string, string> }) => ({ id: ctx.params.id });\n',
   });
 }
 
 describe('fngate invoke', () => {
-  it('runs a function once without a server: body on stdout, status and headers on stderr, exit 0', async () => {
+  it('runs a function once: body on stdout, status and headers on stderr, exit 0', async () => {
     const dir = await project();
     const cli = runCli(['invoke', 'hello'], { cwd: dir.dir });
     expect(await cli.exited).toBe(0);
@@ -47,6 +60,19 @@ describe('fngate invoke', () => {
     expect(await cli.exited).toBe(0);
     expect(cli.stdout()).toBe('the body');
     expect(cli.stderr()).toContain('[chatty] line one\n[chatty] line two\n[chatty] no newline at the end\n');
+  });
+
+  it('prints a streamed body as it arrives and exits when it ends', async () => {
+    const dir = await project();
+    const flag = dir.path('go');
+    const cli = runCli(['invoke', 'ticker', '--path', `/ticker?until=${encodeURIComponent(flag)}`], { cwd: dir.dir });
+    // The function cannot end before the file exists: "first" is printed while it still runs.
+    await waitFor(() => cli.stdout() === 'first\n', { what: 'the first chunk' });
+    expect(cli.child.exitCode).toBeNull();
+    await writeFile(flag, '');
+    expect(await cli.exited).toBe(0);
+    expect(cli.stdout()).toBe('first\nsecond\n');
+    expect(cli.stderr()).toMatch(/^HTTP 200 OK\ncontent-type: text\/plain; charset=utf-8\n/);
   });
 
   it('fills route parameters from --path', async () => {
@@ -92,7 +118,7 @@ describe('fngate invoke', () => {
     const unknown = runCli(['invoke', 'nope'], { cwd: dir.dir });
     expect(await unknown.exited).toBe(1);
     expect(unknown.stderr()).toContain('no function "nope"');
-    expect(unknown.stderr()).toContain('there are: hello, echo, missing, throws, users');
+    expect(unknown.stderr()).toContain('there are: hello, echo, missing, throws, users, chatty, ticker');
     const noPath = runCli(['invoke', 'users'], { cwd: dir.dir });
     expect(await noPath.exited).toBe(2);
     expect(noPath.stderr()).toContain('the route "GET /users/:id" has parameters: pass the request path with --path');

@@ -1,30 +1,34 @@
-import { fileURLToPath } from 'node:url';
+import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { createProject } from '../helpers/project.js';
 import { startRuntime } from '../helpers/runtime.js';
-
-const DEMO_CONFIG = fileURLToPath(new URL('../../config.yaml', import.meta.url));
+import { waitFor } from '../helpers/wait.js';
 
 describe('heavy and light routes', () => {
-  it('answers hello while sort keeps every one of its threads busy', async () => {
-    const { fetch, runtime } = await startRuntime({ config: DEMO_CONFIG });
-    const sortThreads = runtime.functions().find((f) => f.name === 'sort')!.maxThreads;
-    let sortsDone = 0;
-    // Twice as many sorts as threads: every thread busy, the rest queued.
-    const sorts = Array.from({ length: sortThreads * 2 }, () =>
-      fetch('/sort?size=3000000').then(async (r) => {
-        expect(r.status).toBe(200);
-        await r.arrayBuffer();
-        sortsDone++;
-      }),
-    );
-    // The gateway's thread runs no user code: light requests are answered while sorts run.
-    let answeredDuringSorts = 0;
+  it('answers every light request while a heavy function keeps all its threads busy and more requests queued', async () => {
+    // `heavy` blocks its thread (a busy loop, never yielding) until the test creates a file:
+    // every light answer below provably arrives while both heavy threads are blocked.
+    const project = await createProject({
+      'config.yaml': 'functions:\n  heavy:\n    routes: GET /heavy\n    maxThreads: 2\n  light:\n    routes: GET /light/:n\n',
+      'functions/heavy.ts':
+        'import { existsSync } from "node:fs";\nexport default (req: Request) => {\n  const flag = new URL(req.url).searchParams.get("until")!;\n  while (!existsSync(flag)) {}\n  return "done";\n};\n',
+      'functions/light.ts': 'export default (req: Request, ctx: { params: { n: string } }) => `light ${ctx.params.n}`;\n',
+    });
+    const server = await startRuntime({ cwd: project.dir });
+    const flag = project.path('release');
+    const heavy = Array.from({ length: 4 }, () => server.fetch(`/heavy?until=${encodeURIComponent(flag)}`));
+    const state = () => server.runtime.functions().find((fn) => fn.name === 'heavy')!;
+    await waitFor(() => state().running === 2 && state().queued === 2, { what: 'two heavy requests running and two queued' });
+
     for (let i = 0; i < 20; i++) {
-      const hello = await fetch(`/hello/n${i}`);
-      expect(await hello.text()).toBe(`hello n${i}`);
-      if (sortsDone === 0) answeredDuringSorts++;
+      const light = await server.fetch(`/light/${i}`);
+      expect(await light.text()).toBe(`light ${i}`);
     }
-    await Promise.all(sorts);
-    expect(answeredDuringSorts).toBeGreaterThan(0);
+    // Still blocked: nothing could release them yet.
+    expect(state()).toMatchObject({ running: 2, queued: 2 });
+
+    await writeFile(flag, '');
+    const answers = await Promise.all(heavy.map(async (response) => (await response).text()));
+    expect(answers).toEqual(['done', 'done', 'done', 'done']);
   });
 });

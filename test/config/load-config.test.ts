@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from '../runtime/index.js';
-import { parseDuration, parseSize } from '../runtime/config/units.js';
-import { createProject } from './helpers/project.js';
+import { ConfigError, loadConfig, parseConfig } from '../../runtime/index.js';
+import { parseDuration, parseSize } from '../../runtime/config/units.js';
+import { createProject } from '../helpers/project.js';
 
 /** A project with function files hello.ts and sort.ts, and the given config text. */
 async function project(configText: string) {
@@ -282,7 +282,7 @@ describe('config', () => {
   });
 
   it('accepts the repository demo config', () => {
-    const config = loadConfig(new URL('../config.yaml', import.meta.url).pathname);
+    const config = loadConfig(new URL('../../config.yaml', import.meta.url).pathname);
     expect(Object.keys(config.functions)).toEqual(['hello', 'sort', 'echo', 'hash', 'api', 'validate', 'counter', 'clock']);
   });
 
