@@ -49,7 +49,7 @@ export class ProjectWatcher {
   #reportAdditions = false;
   /** File nobody watches -> when its last event came (Date.now()). */
   readonly #unwatched = new Map<string, number>();
-  #pending = new Set<string>();
+  #changed = new Set<string>();
   #debounce: NodeJS.Timeout | undefined;
   /** File -> stat signature when it was last reported. */
   readonly #reported = new Map<string, string>();
@@ -114,7 +114,7 @@ export class ProjectWatcher {
 
   #record(path: string): void {
     if (this.#closed) return;
-    this.#pending.add(path);
+    this.#changed.add(path);
     clearTimeout(this.#debounce);
     this.#debounce = setTimeout(() => void this.#flush(), this.#debounceMs);
     this.#toVerify.add(path);
@@ -123,9 +123,9 @@ export class ProjectWatcher {
   }
 
   async #flush(): Promise<void> {
-    if (this.#closed || this.#pending.size === 0) return;
-    const batch = this.#pending;
-    this.#pending = new Set();
+    if (this.#closed || this.#changed.size === 0) return;
+    const batch = this.#changed;
+    this.#changed = new Set();
     await Promise.all([...batch].map(async (file) => this.#reported.set(file, await signature(file))));
     if (!this.#closed) this.#onChange(batch);
   }
@@ -135,7 +135,7 @@ export class ProjectWatcher {
     this.#toVerify = new Set();
     for (const file of files) {
       if (this.#closed) return;
-      if (this.#pending.has(file)) continue; // about to be reported anyway
+      if (this.#changed.has(file)) continue; // about to be reported anyway
       if ((await signature(file)) !== this.#reported.get(file)) this.#record(file);
     }
   }

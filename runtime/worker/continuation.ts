@@ -17,7 +17,7 @@ export class Continuation {
   readonly finished: Promise<void>;
   #finish!: () => void;
   /** The reply itself, each waitUntil promise and the body stream. */
-  #pending = 1;
+  #openParts = 1;
   #credits = 0;
   #wake: (() => void) | undefined;
   #isCancelled = false;
@@ -53,7 +53,7 @@ export class Continuation {
 
   /** ctx.waitUntil(promise). */
   track(promise: PromiseLike<unknown>): void {
-    this.#pending++;
+    this.#openParts++;
     Promise.resolve(promise)
       .catch((error: unknown) => logFailure('a ctx.waitUntil() promise rejected', error))
       .finally(() => this.#release());
@@ -61,7 +61,7 @@ export class Continuation {
 
   /** Sends the body chunk by chunk as the gateway asks for them; stops when the client is gone. */
   stream(body: AsyncIterable<unknown>): void {
-    this.#pending++;
+    this.#openParts++;
     void this.#pump(body).finally(() => this.#release());
   }
 
@@ -90,11 +90,11 @@ export class Continuation {
         this.#credits--;
         // The client may leave while the producer waits for its next chunk (an SSE source that
         // waits for an event): the request ends then, not when the producer next yields.
-        const pending = iterator.next();
-        const next = await Promise.race([pending, new Promise<typeof CANCELLED>((resolve) => (this.#endRead = resolve))]);
+        const read = iterator.next();
+        const next = await Promise.race([read, new Promise<typeof CANCELLED>((resolve) => (this.#endRead = resolve))]);
         this.#endRead = undefined;
         if (next === CANCELLED) {
-          pending.catch(() => {}); // settles (or not) after we left; nobody is listening
+          read.catch(() => {}); // settles (or not) after we left; nobody is listening
           return stop(iterator);
         }
         if (next.done) break;
@@ -113,7 +113,7 @@ export class Continuation {
   }
 
   #release(): void {
-    if (--this.#pending > 0) return;
+    if (--this.#openParts > 0) return;
     this.#post({ t: 'done' });
     this.#port.close();
     this.#finish();
