@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import type { AdminEndpoints } from './admin/admin-routes.js';
-import type { StatusReport } from './admin/status-types.js';
+import type { AdminEndpoints } from './gateway/admin-routes.js';
+import type { StatusReport } from './observe/status-report.js';
 import { forDebugging } from './config/debug-config.js';
 import { loadConfig } from './config/load-config.js';
 import type { ResolvedConfig } from './config/resolve-config.js';

@@ -26,4 +26,4 @@ export const RUNTIME_DIR = fileURLToPath(ROOT);
 export const OWN_CODE_DIRS = [fileURLToPath(new URL('../runtime/', ROOT)), fileURLToPath(new URL('../dist/', ROOT))];
 
 /** The live dashboard served at /_fngate/: one static page. */
-export const DASHBOARD_PAGE = fileURLToPath(new URL('admin/dashboard.html', ROOT));
+export const DASHBOARD_PAGE = fileURLToPath(new URL('gateway/dashboard.html', ROOT));

@@ -1,7 +1,7 @@
 import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { TrieRouter } from 'hono/router/trie-router';
-import { mountAdmin, type AdminEndpoints } from '../admin/admin-routes.js';
+import { mountAdmin, type AdminEndpoints } from './admin-routes.js';
 import type { RouteMethod } from '../config/routes.js';
 import { FngateError } from '../common/errors.js';
 import type { RequestRecorder } from '../observe/monitor.js';

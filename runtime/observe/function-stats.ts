@@ -1,4 +1,4 @@
-import type { Percentiles } from '../admin/status-types.js';
+import type { Percentiles } from './status-report.js';
 import { isTimedFailure } from '../common/errors.js';
 
 /** Percentiles cover the requests of the last 20 seconds... */

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
-import type { FunctionStatus, StatusReport } from '../admin/status-types.js';
+import type { FunctionStatus, StatusReport } from './status-report.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import type { FngateError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';

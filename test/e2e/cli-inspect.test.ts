@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { StatusReport } from '../../runtime/admin/status-types.js';
+import type { StatusReport } from '../../runtime/observe/status-report.js';
 import { runCli, waitForReady } from '../helpers/cli.js';
 import { createProject } from '../helpers/project.js';
 import { waitFor } from '../helpers/wait.js';

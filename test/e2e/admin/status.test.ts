@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FunctionStatus, StatusReport } from '../../../runtime/admin/status-types.js';
+import type { FunctionStatus, StatusReport } from '../../../runtime/observe/status-report.js';
 import { fixtureConfig } from '../../helpers/fixtures.js';
 import { createProject } from '../../helpers/project.js';
 import { startRuntime, type StartedRuntime } from '../../helpers/runtime.js';

@@ -3,9 +3,9 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { RESERVED_PREFIX } from '../config/routes.js';
 import { FngateError } from '../common/errors.js';
-import { errorResponse } from '../gateway/responses.js';
+import { errorResponse } from './responses.js';
 import { DASHBOARD_PAGE } from '../common/runtime-files.js';
-import type { StatusReport } from './status-types.js';
+import type { StatusReport } from '../observe/status-report.js';
 
 /** What the /_fngate/ endpoints serve. null when they are off. */
 export interface AdminEndpoints {
