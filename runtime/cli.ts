@@ -6,6 +6,7 @@ import { formatDuration } from './config/units.js';
 import { createRuntime, type FunctionState, type Runtime } from './create-runtime.js';
 import { ListenError, PortInUseError } from './gateway/http-server.js';
 import { consoleLogger } from './common/logger.js';
+import { PACKAGE_JSON } from './common/runtime-files.js';
 
 const USAGE = `Usage: fngate <command> [options]
 
@@ -13,11 +14,12 @@ Commands:
   dev      Serve the functions in config.yaml and hot-reload them on every save
            (development mode: stacks in error bodies, a log line per request)  [default]
   start    Serve the functions in config.yaml, no watching (production mode: no stacks)
-  invoke   Run one function once, without a server: fngate invoke NAME [--data JSON|@file]
+  init     Start a project (package.json, tsconfig, config.yaml, a function, a test): fngate init [DIR]
+  invoke   Run one function once and print its response: fngate invoke NAME [--data JSON|@file]
   new      Create functions/NAME.ts and add it to config.yaml: fngate new NAME [--route "GET /x"]
   schema   Print the JSON Schema of config.yaml: fngate schema > fngate.schema.json
 
-Run fngate <command> --help for the options of invoke, new and schema.
+Run fngate <command> --help for the options of init, invoke, new and schema.
 
 Options of dev and start:
   --config FILE   Config file; function paths are relative to it   (default: ./config.yaml)
@@ -38,6 +40,7 @@ then exit 0; a second signal exits at once.`;
  * exports `run(argv)`, which sets process.exitCode on failure.
  */
 const COMMANDS: Record<string, () => Promise<{ run(argv: readonly string[]): Promise<void> }>> = {
+  init: () => import('./commands/init.js'),
   invoke: () => import('./commands/invoke.js'),
   new: () => import('./commands/new-function.js'),
   schema: () => import('./commands/schema.js'),
@@ -209,7 +212,7 @@ function formatTable(functions: readonly FunctionState[]): string {
 }
 
 function readVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string };
   return pkg.version;
 }
 

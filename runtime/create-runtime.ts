@@ -12,6 +12,7 @@ import { consoleLogger, type Logger } from './common/logger.js';
 import { Monitor } from './observe/monitor.js';
 import { createBundleDir } from './bundle/bundle-dir.js';
 import { FunctionRegistry } from './registry/function-registry.js';
+import { PACKAGE_JSON } from './common/runtime-files.js';
 
 export interface RuntimeOptions {
   /**
@@ -251,7 +252,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   };
 }
 
-const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const PACKAGE_VERSION = (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version;
 
 function routeTable(config: ResolvedConfig): GatewayRoute[] {
   return Object.values(config.functions).flatMap((fn) =>

@@ -1,19 +1,27 @@
-// Compiles runtime/*.ts to dist/ with esbuild: one JS file per module (the package entry, and the
-// worker-side files that function bundles include), plus dist/cli.bundle.js, the CLI with its
-// dependencies in one file: loading one file instead of hundreds of small modules (zod, yaml,
-// hono) makes `fngate start` about 45 ms faster here. esbuild and piscina stay outside it (one
-// starts a native binary, the other resolves its worker file next to itself). `npm install` runs
-// this (prepare); the `fngate` bin calls ensureRuntimeBuilt() first, so an edit to runtime/ never
-// leaves a stale CLI behind.
+// Compiles runtime/*.ts to dist/ with esbuild: one JS file per module (the package entries
+// `fngate` and `fngate/testing`, and the worker-side files that function bundles include), plus
+// dist/cli.bundle.js, the CLI with its dependencies in one file: loading one file instead of
+// hundreds of small modules (zod, yaml, hono) makes `fngate start` about 45 ms faster here.
+// esbuild and piscina stay outside it (one starts a native binary, the other resolves its worker
+// file next to itself).
+//
+// `node scripts/build-runtime.js` (npm's prepare and prepack) builds dist/ from scratch, with the
+// type declarations of the public API (tsc); `--pack` leaves out source maps, which would point
+// at sources the package does not ship. In a clone, the `fngate` bin calls ensureRuntimeBuilt()
+// first, so an edit to runtime/ never leaves a stale CLI behind.
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const sourceDir = join(root, 'runtime');
 const outDir = join(root, 'dist');
 const stampFile = join(outDir, '.build-stamp');
+/** Files the runtime loads as they are: the plain-JS worker entry, the dashboard page. */
+const COPIED = /\.(mjs|html)$/;
 
 async function listFiles(dir) {
   const entries = await readdir(dir, { withFileTypes: true });
@@ -45,30 +53,22 @@ async function writeAtomic(file, contents) {
   await rename(temp, file);
 }
 
-export async function ensureRuntimeBuilt({ force = false } = {}) {
-  let files;
-  try {
-    files = await listFiles(sourceDir);
-  } catch {
-    return; // an installed package ships dist/ without sources
-  }
-  const fingerprint = await sourceFingerprint(files);
-  if (!force && (await readFile(stampFile, 'utf8').catch(() => '')) === fingerprint) return;
-
+/** Compiles the JavaScript of dist/ (never the type declarations). */
+async function compile(files, { sourcemap }) {
   const { build } = await import('esbuild');
-  const result = await build({
+  const modules = await build({
     entryPoints: files.filter((file) => file.endsWith('.ts')),
     outdir: outDir,
     outbase: sourceDir,
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    sourcemap: 'linked',
+    sourcemap,
     bundle: false,
     write: false,
     logLevel: 'warning',
   });
-  await Promise.all(result.outputFiles.map((file) => writeAtomic(file.path, file.contents)));
+  await Promise.all(modules.outputFiles.map((file) => writeAtomic(file.path, file.contents)));
   const cli = await build({
     entryPoints: [join(sourceDir, 'cli.ts')],
     outfile: join(outDir, 'cli.bundle.js'),
@@ -76,7 +76,7 @@ export async function ensureRuntimeBuilt({ force = false } = {}) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    sourcemap: 'linked',
+    sourcemap,
     external: ['esbuild', 'piscina'],
     // runtime/common/runtime-files.ts finds the worker entry and the dashboard relative to the
     // runtime's root; inlined here, its import.meta.url is this bundle's, which sits in that root.
@@ -87,10 +87,9 @@ export async function ensureRuntimeBuilt({ force = false } = {}) {
     logLevel: 'warning',
   });
   await Promise.all(cli.outputFiles.map((file) => writeAtomic(file.path, file.contents)));
-  // Files the runtime loads as they are (the plain-JS worker entry, static pages).
   await Promise.all(
     files
-      .filter((file) => !file.endsWith('.ts') && !file.endsWith('bin.js'))
+      .filter((file) => COPIED.test(file))
       .map(async (file) => {
         const target = join(outDir, relative(sourceDir, file));
         await mkdir(dirname(target), { recursive: true });
@@ -98,9 +97,38 @@ export async function ensureRuntimeBuilt({ force = false } = {}) {
         await rename(`${target}.${process.pid}.tmp`, target);
       }),
   );
+}
+
+/** The type declarations of the public entries (`fngate`, `fngate/testing`), from tsc. */
+async function declarations() {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  await promisify(execFile)(process.execPath, [tsc, '-p', join(root, 'scripts', 'tsconfig.types.json')], { cwd: root });
+}
+
+/** In a clone: recompiles dist/ when runtime/ changed since the last build. Installed packages have no sources and skip this. */
+export async function ensureRuntimeBuilt() {
+  let files;
+  try {
+    files = await listFiles(sourceDir);
+  } catch {
+    return; // an installed package ships dist/ without sources
+  }
+  const fingerprint = await sourceFingerprint(files);
+  if ((await readFile(stampFile, 'utf8').catch(() => '')) === fingerprint) return;
+  await compile(files, { sourcemap: 'linked' });
+  await writeAtomic(stampFile, fingerprint);
+}
+
+/** dist/ from scratch: JavaScript, declarations, and the stamp that tells ensureRuntimeBuilt it is current. */
+export async function buildRuntime({ pack = false } = {}) {
+  const files = await listFiles(sourceDir);
+  const fingerprint = await sourceFingerprint(files);
+  await rm(outDir, { recursive: true, force: true });
+  await compile(files, { sourcemap: pack ? false : 'linked' });
+  await declarations();
   await writeAtomic(stampFile, fingerprint);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await ensureRuntimeBuilt({ force: true });
+  await buildRuntime({ pack: process.argv.includes('--pack') });
 }

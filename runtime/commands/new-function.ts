@@ -8,6 +8,7 @@ import { loadConfig, parseConfig } from '../config/load-config.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { parseRoute, routesCollide, type ResolvedRoute } from '../config/routes.js';
 import { configSchema } from '../config/schema.js';
+import { CONFIG_HEADER } from './project-files.js';
 
 const USAGE = `Usage: fngate new NAME [--route "METHOD /path"]... [--config FILE]
 
@@ -121,9 +122,7 @@ function checkRoutes(sources: readonly string[], config: ResolvedConfig | undefi
 }
 
 /** What a new project's config.yaml starts with. */
-const NEW_CONFIG = `# fngate: routes -> functions, each on its own pool of worker threads.
-# Every key and its default: README.md, section "config.yaml" (or \`fngate schema\`).
-functions:
+const NEW_CONFIG = `${CONFIG_HEADER}functions:
 `;
 
 /** config.yaml says nothing about functions yet: no \`functions\` key, an empty one, or \`{}\`. */

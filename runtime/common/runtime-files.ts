@@ -27,3 +27,6 @@ export const OWN_CODE_DIRS = [fileURLToPath(new URL('../runtime/', ROOT)), fileU
 
 /** The live dashboard served at /_fngate/: one static page. */
 export const DASHBOARD_PAGE = fileURLToPath(new URL('gateway/dashboard.html', ROOT));
+
+/** fngate's own package.json (its version, the ranges `fngate init` gives a new project). */
+export const PACKAGE_JSON = fileURLToPath(new URL('../package.json', ROOT));

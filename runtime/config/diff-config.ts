@@ -18,7 +18,10 @@ export interface ServerChange {
   readonly key: 'host' | 'port' | 'bodyLimit' | 'shutdownTimeout' | 'headersTimeout' | 'requestTimeout' | 'admin';
   readonly before: string;
   readonly after: string;
-  /** host, port and the socket timeouts need a restart; bodyLimit, shutdownTimeout and admin apply at once. */
+  /**
+   * Applies without a restart: bodyLimit, shutdownTimeout and admin always do; host, port and the
+   * socket timeouts belong to the listening server, so only a change back to what it runs with does.
+   */
   readonly live: boolean;
 }
 
@@ -31,8 +34,12 @@ export interface ConfigChanges {
   readonly summary: string;
 }
 
-/** What differs between two resolved configs, and a one-line summary for the terminal. */
-export function diffConfig(before: ResolvedConfig, after: ResolvedConfig): ConfigChanges {
+/**
+ * What differs between two resolved configs, and a one-line summary for the terminal. `running`
+ * is what the listening server was started with (host, port, socket timeouts), when it differs
+ * from `before`: a value changed back to it needs no restart.
+ */
+export function diffConfig(before: ResolvedConfig, after: ResolvedConfig, running: ResolvedServer = before.server): ConfigChanges {
   const added = Object.values(after.functions).filter((fn) => !(fn.name in before.functions));
   const removed = Object.values(before.functions).filter((fn) => !(fn.name in after.functions));
   const changed: FunctionChange[] = [];
@@ -46,15 +53,15 @@ export function diffConfig(before: ResolvedConfig, after: ResolvedConfig): Confi
   const server: ServerChange[] = [];
   const s0 = before.server;
   const s1 = after.server;
-  if (s0.host !== s1.host) server.push({ key: 'host', before: s0.host, after: s1.host, live: false });
-  if (s0.port !== s1.port) server.push({ key: 'port', before: String(s0.port), after: String(s1.port), live: false });
+  if (s0.host !== s1.host) server.push({ key: 'host', before: s0.host, after: s1.host, live: s1.host === running.host });
+  if (s0.port !== s1.port) server.push({ key: 'port', before: String(s0.port), after: String(s1.port), live: s1.port === running.port });
   if (s0.bodyLimit !== s1.bodyLimit) {
     server.push({ key: 'bodyLimit', before: formatSize(s0.bodyLimit), after: formatSize(s1.bodyLimit), live: true });
   }
   for (const key of ['shutdownTimeout', 'headersTimeout', 'requestTimeout'] as const) {
     if (s0[key] !== s1[key]) {
       // The socket timeouts belong to the listening server; shutdownTimeout is read at shutdown.
-      server.push({ key, before: formatDuration(s0[key]), after: formatDuration(s1[key]), live: key === 'shutdownTimeout' });
+      server.push({ key, before: formatDuration(s0[key]), after: formatDuration(s1[key]), live: key === 'shutdownTimeout' || s1[key] === running[key] });
     }
   }
 

@@ -68,7 +68,7 @@ export const serverSchema = z
     shutdownTimeout: duration().describe(
       'On SIGINT/SIGTERM, how long in-flight requests may take to finish before connections are closed. Default: 10s.',
     ),
-    headersTimeout: duration().describe('A client must send its request headers within this time, or the connection is closed. Default: 10s.'),
+    headersTimeout: duration().describe('A client must send its request headers within this time, or it gets 408 and the connection is closed (slow-header attacks). Default: 10s.'),
     requestTimeout: duration().describe(
       'A client must send its whole request (headers and body) within this time, or it gets 408. Default: 60s.',
     ),

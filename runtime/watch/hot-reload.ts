@@ -39,9 +39,12 @@ export class HotReloader {
   /** The problems of the last config.yaml read, while it is invalid. */
   #configProblems: string | undefined;
   #closed = false;
+  /** What the listening server was started with: host, port and socket timeouts apply only at start. */
+  readonly #running: ResolvedConfig['server'];
 
   private constructor(options: HotReloadOptions) {
     this.#options = options;
+    this.#running = options.currentConfig().server;
   }
 
   static async start(options: HotReloadOptions): Promise<HotReloader> {
@@ -148,7 +151,7 @@ export class HotReloader {
     }
     this.#configProblems = undefined;
 
-    const changes = diffConfig(this.#options.currentConfig(), next);
+    const changes = diffConfig(this.#options.currentConfig(), next, this.#running);
     if (changes.summary === 'no changes') return;
     // New and re-configured functions are built and warmed before the route table points at them.
     await Promise.all([

@@ -44,7 +44,8 @@ describe('fngate new', () => {
     const cli = runCli(['new', 'hello'], { cwd: dir.dir });
     expect(await cli.exited, cli.stderr()).toBe(0);
     expect(cli.stdout()).toContain('created functions/hello.ts, created config.yaml with hello (GET /hello)');
-    expect(await readFile(dir.path('config.yaml'), 'utf8')).toMatch(/^# fngate: .*\nfunctions:\n {2}hello:\n {4}file: functions\/hello\.ts\n {4}routes: GET \/hello\n$/s);
+    // The first line points editors at the schema in the installed package.
+    expect(await readFile(dir.path('config.yaml'), 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\/node_modules\/fngate\/fngate\.schema\.json\n# fngate: .*\nfunctions:\n {2}hello:\n {4}file: functions\/hello\.ts\n {4}routes: GET \/hello\n$/s);
     const server = runCli(['start', '--port', '0'], { cwd: dir.dir });
     const url = await waitForReady(server);
     expect(await (await fetch(`${url}/hello`)).json()).toMatchObject({ function: 'hello', path: '/hello' });

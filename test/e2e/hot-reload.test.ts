@@ -200,6 +200,15 @@ describe('hot reload of config.yaml', () => {
     await waitFor(() => server.logs.lines.includes('config: server.port 3000->4999 (restart needed)'), { what: 'the restart notice' });
     expect(await text(server, '/counter')).toBe('count 1');
   });
+
+  it('needs no restart for a port changed back to the one the server was started with', async () => {
+    const { project, server } = await devProject({ 'config.yaml': BASE, 'functions/counter.ts': COUNTER });
+    await project.write('config.yaml', `server:\n  port: 4999\n${BASE}`);
+    await waitFor(() => server.logs.lines.includes('config: server.port 3000->4999 (restart needed)'), { what: 'the restart notice' });
+    await project.write('config.yaml', `server:\n  port: 3000\n${BASE}`);
+    await waitFor(() => server.logs.lines.includes('config: server.port 4999->3000'), { what: 'the change back' });
+    expect(server.logs.lines.filter((line) => line.includes('restart needed'))).toHaveLength(1);
+  });
 });
 
 describe('hot reload under load', () => {
