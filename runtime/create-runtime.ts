@@ -1,6 +1,5 @@
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
 import type { AdminEndpoints } from './gateway/admin-routes.js';
 import type { StatusReport } from './observe/status-report.js';
 import { forDebugging } from './config/debug-config.js';
@@ -9,10 +8,12 @@ import type { ResolvedConfig } from './config/resolve-config.js';
 import { createGateway, type GatewayRoute } from './gateway/create-gateway.js';
 import { startHttpServer, type HttpServer } from './gateway/http-server.js';
 import { consoleLogger, type Logger } from './common/logger.js';
+import { startMetricsServer, type MetricsServer } from './observe/metrics-server.js';
 import { Monitor } from './observe/monitor.js';
 import { createBundleDir } from './bundle/bundle-dir.js';
+import { createPrebuiltSources } from './bundle/prebuilt-sources.js';
 import { FunctionRegistry } from './registry/function-registry.js';
-import { PACKAGE_JSON } from './common/runtime-files.js';
+import { fngateVersion } from './common/runtime-files.js';
 
 export interface RuntimeOptions {
   /**
@@ -52,6 +53,11 @@ export interface RuntimeOptions {
    * response body) and a last partial line is written when its request ends. @default false
    */
   readonly invoke?: boolean;
+  /**
+   * Serve `fngate build`'s output: each function's `file` is its prebuilt bundle, loaded as it is
+   * (no esbuild, no build cache, nothing written). @default false
+   */
+  readonly prebuilt?: boolean;
 }
 
 /** A function as the runtime sees it right now. */
@@ -96,8 +102,9 @@ export interface Runtime {
   /** What GET /_fngate/status serves (also when the admin endpoints are off). */
   status(): StatusReport;
   /**
-   * Stops accepting connections, lets in-flight requests finish (up to
-   * `server.shutdownTimeout`), destroys every pool and removes the bundles. Idempotent.
+   * Turns /_fngate/ready to 503 and keeps serving for `server.drainDelay`, then stops accepting
+   * connections, lets in-flight requests finish (up to `server.shutdownTimeout`), destroys every
+   * pool and removes the bundles. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -116,11 +123,15 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     typeof options.config === 'object' ? options.config : loadConfig(resolve(cwd, options.config ?? 'config.yaml'), { cwd }),
   );
 
-  const outDir = await createBundleDir(config.root);
+  // Prebuilt bundles (fngate build's output) need neither esbuild nor a bundle directory: the
+  // built server writes nothing.
+  const outDir = options.prebuilt ? undefined : await createBundleDir(config.root);
+  const sources =
+    outDir === undefined ? createPrebuiltSources() : (await import('./bundle/builder-sources.js')).createBuilderSources({ root: config.root, outDir });
   let current = config;
   const registry = new FunctionRegistry({
     root: config.root,
-    outDir,
+    sources,
     nodeEnv: process.env.NODE_ENV ?? (mode === 'dev' ? 'development' : 'production'),
     logger,
     invoke: options.invoke ?? false,
@@ -131,7 +142,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   });
   const monitor = new Monitor({
     mode,
-    version: PACKAGE_VERSION,
+    version: fngateVersion(),
     registry,
     config: () => current,
     logRequests: options.logRequests ?? mode === 'dev',
@@ -142,7 +153,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const adminFor = (served: ResolvedConfig): AdminEndpoints | null => {
     const admin = adminOf(served);
     if (admin === false) return null;
-    monitor.enableAdmin();
+    monitor.enableMetrics();
     return {
       token: admin.token,
       status: () => monitor.status(),
@@ -158,9 +169,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       recorder: (fn) => monitor.recorder(fn),
       unrouted: (method, target, error) => monitor.unrouted(method, target, error),
       admin: adminFor(served),
+      readiness: () => ({ state: draining ? 'draining' : 'ready', warming: [] }),
     });
 
+  /** SIGTERM (close()) was received: /_fngate/ready answers 503 from then on. */
+  let draining = false;
   let server: HttpServer | undefined;
+  let metricsServer: MetricsServer | undefined;
   let reloader: import('./watch/hot-reload.js').HotReloader | undefined;
   try {
     await Promise.all(Object.values(config.functions).map((fn) => registry.add(fn)));
@@ -172,6 +187,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       requestTimeout: config.server.requestTimeout,
     });
     server = started;
+    if (config.server.metricsPort !== null) {
+      monitor.enableMetrics();
+      metricsServer = await startMetricsServer(started.host, config.server.metricsPort, () => monitor.renderMetrics());
+    }
     if (options.watch) {
       // Loaded only to watch: `fngate start` never pays for chokidar.
       const { HotReloader } = await import('./watch/hot-reload.js');
@@ -191,8 +210,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   } catch (error) {
     monitor.close();
     await server?.close(0);
+    await metricsServer?.close();
     await registry.close({ force: true });
-    await rm(outDir, { recursive: true, force: true });
+    if (outDir !== undefined) await rm(outDir, { recursive: true, force: true });
     throw error;
   }
   const http = server;
@@ -236,7 +256,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       }),
     close() {
       closing ??= (async () => {
-        // Stop accepting connections first; the watcher closes while in-flight requests finish.
+        // Not ready any more, but still serving for drainDelay: a load balancer (or Kubernetes,
+        // whose endpoint removal lags behind SIGTERM) stops sending requests here first.
+        draining = true;
+        if (current.server.drainDelay > 0) await new Promise((resolve) => setTimeout(resolve, current.server.drainDelay));
+        // Then stop accepting connections; the watcher closes while in-flight requests finish.
         const deadline = performance.now() + current.server.shutdownTimeout;
         const drained = http.close(current.server.shutdownTimeout);
         await reloader?.close();
@@ -244,15 +268,15 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         // Every connection is closed: what still runs is ctx.waitUntil() work, which gets the rest
         // of the grace period.
         await registry.close({ graceMs: Math.max(0, deadline - performance.now()) });
+        await metricsServer?.close();
         monitor.close();
-        await rm(outDir, { recursive: true, force: true });
+        if (outDir !== undefined) await rm(outDir, { recursive: true, force: true });
       })();
       return closing;
     },
   };
 }
 
-const PACKAGE_VERSION = (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version;
 
 function routeTable(config: ResolvedConfig): GatewayRoute[] {
   return Object.values(config.functions).flatMap((fn) =>

@@ -27,3 +27,8 @@ function isAlive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** Deletes a bundle and its source map once no pool uses it. */
+export async function removeBundle(bundleFile: string): Promise<void> {
+  await Promise.allSettled([rm(bundleFile, { force: true }), rm(`${bundleFile}.map`, { force: true })]);
+}

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type * as esbuild from 'esbuild';
 import { RUNTIME_DIR, TASK_HANDLER } from '../common/runtime-files.js';
 import { codeFrame } from '../common/code-frame.js';
 import type { BuildCache } from './build-cache.js';
+import type { BuildOutcome, BundleSource } from './bundle-source.js';
 import { sourceLocationPlugin } from './source-location-plugin.js';
 import { isInside } from '../common/is-inside.js';
 
@@ -19,32 +20,6 @@ export interface FunctionBuilderOptions {
   /** Bundles from earlier runs, for the first build of this builder. */
   readonly cache?: BuildCache | undefined;
 }
-
-export interface BuildSuccess {
-  readonly ok: true;
-  /** Absolute path of this version's bundle; never overwritten by a later build. */
-  readonly bundleFile: string;
-  /** Absolute paths of the project files the bundle includes (not node_modules). */
-  readonly inputs: readonly string[];
-  readonly ms: number;
-  /** Reused from an earlier run's build cache rather than bundled now. */
-  readonly cached: boolean;
-}
-
-export interface BuildFailure {
-  readonly ok: false;
-  /** One line: `functions/x.ts:3:10: Expected ";" but found "y"`. */
-  readonly message: string;
-  /** Every error with its code frame, for the terminal. */
-  readonly report: string;
-  /** The entry and the files with errors: the watcher must keep following them. */
-  readonly inputs: readonly string[];
-  /** An import did not resolve: creating the missing file may fix the build. */
-  readonly unresolved: boolean;
-  readonly ms: number;
-}
-
-export type BuildOutcome = BuildSuccess | BuildFailure;
 
 /** Bump when the bundle's shape changes: cached bundles of another format are not reused. */
 const BUILD_FORMAT = 1;
@@ -71,7 +46,7 @@ let bundleSerial = 0;
  * Owns one function's esbuild context. Each successful build is written to a new file, so a
  * pool still serving the previous version keeps its bundle; `removeBundle` deletes old ones.
  */
-export class FunctionBuilder {
+export class FunctionBuilder implements BundleSource {
   readonly #options: FunctionBuilderOptions;
   readonly #buildOptions: esbuild.BuildOptions & { write: false; metafile: true };
   /** What, besides the input files, decides the output: a cached bundle must match it. */
@@ -136,7 +111,7 @@ export class FunctionBuilder {
       const cached = await cache.lookup(name, this.#optionsKey);
       if (cached !== undefined) {
         const bundleFile = await this.#write(cached.code, cached.map);
-        return { ok: true, bundleFile, inputs: this.#projectInputs(cached.inputs).inputs, ms: performance.now() - started, cached: true };
+        return { ok: true, bundleFile, owned: true, inputs: this.#projectInputs(cached.inputs).inputs, ms: performance.now() - started, cached: true };
       }
     }
     let result: esbuild.BuildResult<{ write: false; metafile: true }>;
@@ -175,7 +150,7 @@ export class FunctionBuilder {
     const map = result.outputFiles.find((f) => f.path.endsWith('.map'))!.text;
     const bundleFile = await this.#write(code, map);
     await cache?.store(name, this.#optionsKey, allInputs, code, map);
-    return { ok: true, bundleFile, inputs, ms: performance.now() - started, cached: false };
+    return { ok: true, bundleFile, owned: true, inputs, ms: performance.now() - started, cached: false };
   }
 
   /** Writes the next version's bundle and map to files of their own. */
@@ -207,11 +182,6 @@ export class FunctionBuilder {
     this.#context = undefined;
     if (context !== undefined) await (await context).dispose();
   }
-}
-
-/** Deletes a bundle and its source map once no pool uses it. */
-export async function removeBundle(bundleFile: string): Promise<void> {
-  await Promise.allSettled([rm(bundleFile, { force: true }), rm(`${bundleFile}.map`, { force: true })]);
 }
 
 function oneLine(message: esbuild.Message | undefined): string {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -9,6 +10,8 @@ import { fileURLToPath } from 'node:url';
  * to itself through the build-time constant FNGATE_RUNTIME_ROOT.
  */
 declare const FNGATE_RUNTIME_ROOT: string | undefined;
+/** fngate's version, set by bundles that run without fngate's package.json beside them (fngate build's server). */
+declare const FNGATE_VERSION: string | undefined;
 
 const ROOT = new URL(typeof FNGATE_RUNTIME_ROOT === 'string' ? FNGATE_RUNTIME_ROOT : '../', import.meta.url);
 const fromSource = import.meta.url.endsWith('.ts');
@@ -30,3 +33,12 @@ export const DASHBOARD_PAGE = fileURLToPath(new URL('gateway/dashboard.html', RO
 
 /** fngate's own package.json (its version, the ranges `fngate init` gives a new project). */
 export const PACKAGE_JSON = fileURLToPath(new URL('../package.json', ROOT));
+
+/** The start-only runtime in one file, which `fngate build` copies into its output as server.mjs (built into dist/). */
+export const SERVER_BUNDLE = fileURLToPath(new URL('../dist/server.bundle.js', ROOT));
+
+/** fngate's version. */
+export function fngateVersion(): string {
+  if (typeof FNGATE_VERSION === 'string') return FNGATE_VERSION;
+  return (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version;
+}

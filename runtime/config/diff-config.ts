@@ -15,7 +15,7 @@ export interface FunctionChange {
 }
 
 export interface ServerChange {
-  readonly key: 'host' | 'port' | 'bodyLimit' | 'shutdownTimeout' | 'headersTimeout' | 'requestTimeout' | 'admin';
+  readonly key: 'host' | 'port' | 'bodyLimit' | 'shutdownTimeout' | 'drainDelay' | 'headersTimeout' | 'requestTimeout' | 'metricsPort' | 'admin';
   readonly before: string;
   readonly after: string;
   /**
@@ -58,11 +58,16 @@ export function diffConfig(before: ResolvedConfig, after: ResolvedConfig, runnin
   if (s0.bodyLimit !== s1.bodyLimit) {
     server.push({ key: 'bodyLimit', before: formatSize(s0.bodyLimit), after: formatSize(s1.bodyLimit), live: true });
   }
-  for (const key of ['shutdownTimeout', 'headersTimeout', 'requestTimeout'] as const) {
+  for (const key of ['shutdownTimeout', 'drainDelay', 'headersTimeout', 'requestTimeout'] as const) {
     if (s0[key] !== s1[key]) {
-      // The socket timeouts belong to the listening server; shutdownTimeout is read at shutdown.
-      server.push({ key, before: formatDuration(s0[key]), after: formatDuration(s1[key]), live: key === 'shutdownTimeout' || s1[key] === running[key] });
+      // The socket timeouts belong to the listening server; shutdownTimeout and drainDelay are read at shutdown.
+      const atShutdown = key === 'shutdownTimeout' || key === 'drainDelay';
+      server.push({ key, before: formatDuration(s0[key]), after: formatDuration(s1[key]), live: atShutdown || s1[key] === running[key] });
     }
+  }
+  if (s0.metricsPort !== s1.metricsPort) {
+    const shown = (port: number | null) => (port === null ? 'off' : String(port));
+    server.push({ key: 'metricsPort', before: shown(s0.metricsPort), after: shown(s1.metricsPort), live: s1.metricsPort === running.metricsPort });
   }
 
   if (describeAdmin(s0.admin) !== describeAdmin(s1.admin) || tokenOf(s0.admin) !== tokenOf(s1.admin)) {

@@ -13,6 +13,10 @@ export interface ResolvedServer {
   readonly bodyLimit: number;
   /** Milliseconds. */
   readonly shutdownTimeout: number;
+  /** Milliseconds between SIGTERM (ready turns 503) and refusing new requests. */
+  readonly drainDelay: number;
+  /** Port of the separate Prometheus endpoint, or null (off). */
+  readonly metricsPort: number | null;
   /** Milliseconds a client has to send its headers. */
   readonly headersTimeout: number;
   /** Milliseconds a client has to send its whole request. */
@@ -66,6 +70,7 @@ export const SERVER_DEFAULTS = {
   port: 3000,
   bodyLimit: '10mb',
   shutdownTimeout: '10s',
+  drainDelay: 0,
   headersTimeout: '10s',
   requestTimeout: '60s',
 } as const;
@@ -115,6 +120,8 @@ export function resolveConfig(
     port: user.server?.port ?? SERVER_DEFAULTS.port,
     bodyLimit: parseSize(user.server?.bodyLimit ?? SERVER_DEFAULTS.bodyLimit),
     shutdownTimeout: parseDuration(user.server?.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeout),
+    drainDelay: parseDuration(user.server?.drainDelay ?? SERVER_DEFAULTS.drainDelay),
+    metricsPort: user.server?.metricsPort ?? null,
     headersTimeout: parseDuration(user.server?.headersTimeout ?? SERVER_DEFAULTS.headersTimeout),
     requestTimeout: parseDuration(user.server?.requestTimeout ?? SERVER_DEFAULTS.requestTimeout),
     admin: resolveAdmin(user.server?.admin, context.env, issues),

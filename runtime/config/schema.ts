@@ -68,6 +68,14 @@ export const serverSchema = z
     shutdownTimeout: duration().describe(
       'On SIGINT/SIGTERM, how long in-flight requests may take to finish before connections are closed. Default: 10s.',
     ),
+    drainDelay: duration().describe(
+      'On SIGTERM, how long fngate keeps accepting new requests after /_fngate/ready turns 503, so that a load balancer or Kubernetes removes it from its endpoints first; then shutdownTimeout applies. Default: 0 (generated Kubernetes manifests set 5s).',
+    ),
+    metricsPort: z
+      .int({ error: 'expected a port number from 1 to 65535' })
+      .min(1, { error: 'expected a port number from 1 to 65535' })
+      .max(65535, { error: 'expected a port number from 1 to 65535' })
+      .describe('Serve Prometheus metrics at GET /metrics on this port too (same host, no token), apart from the admin endpoints: for a cluster\'s scraper. Default: off.'),
     headersTimeout: duration().describe('A client must send its request headers within this time, or it gets 408 and the connection is closed (slow-header attacks). Default: 10s.'),
     requestTimeout: duration().describe(
       'A client must send its whole request (headers and body) within this time, or it gets 408. Default: 60s.',

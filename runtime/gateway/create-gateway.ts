@@ -2,6 +2,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { TrieRouter } from 'hono/router/trie-router';
 import { mountAdmin, type AdminEndpoints } from './admin-routes.js';
+import { mountHealth, type Readiness } from './health-routes.js';
 import type { RouteMethod } from '../config/routes.js';
 import { FngateError } from '../common/errors.js';
 import type { RequestRecorder } from '../observe/monitor.js';
@@ -30,8 +31,10 @@ export interface GatewayOptions {
   readonly recorder: (fn: string) => RequestRecorder;
   /** Told of each request no function got (404, 405, 400), for the request log. */
   readonly unrouted?: (method: string, target: string, error: FngateError) => void;
-  /** The /_fngate/ endpoints; null: off (they answer 404). */
+  /** The /_fngate/ endpoints; null: off (they answer 404). /_fngate/live and /ready are always on. */
   readonly admin: AdminEndpoints | null;
+  /** What /_fngate/ready says. */
+  readonly readiness: () => Readiness;
 }
 
 export interface Gateway {
@@ -56,6 +59,7 @@ let nextRequestId = 1;
 export function createGateway(options: GatewayOptions): Gateway {
   const app = new Hono<{ Bindings: HttpBindings }>();
   const paths = new TrieRouter<RouteMethod>();
+  mountHealth(app, options.readiness);
   mountAdmin(app, options.admin);
   const recorders = new Map<string, RequestRecorder>();
   for (const route of options.routes) {

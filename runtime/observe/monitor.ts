@@ -51,10 +51,10 @@ export class Monitor {
   }
 
   /**
-   * Turns on what only the admin endpoints need: Prometheus recording (about 0.8 µs per request)
-   * and utilization sampling. Counters for status are always kept: they cost a few nanoseconds.
+   * Turns on what only the admin endpoints and the metrics port need: Prometheus recording
+   * (about 0.8 µs per request) and utilization sampling. Counters for status are always kept: they cost a few nanoseconds.
    */
-  enableAdmin(): void {
+  enableMetrics(): void {
     if (this.#loading !== undefined) return;
     this.#loading = import('./prometheus.js').then(({ PrometheusMetrics }) => {
       this.#metrics = new PrometheusMetrics(() => this.#gauges());
@@ -67,7 +67,7 @@ export class Monitor {
 
   /** The Prometheus exposition; the admin endpoints must be on. */
   async renderMetrics(): Promise<{ contentType: string; body: string }> {
-    if (this.#loading === undefined) throw new Error('the admin endpoints are off');
+    if (this.#loading === undefined) throw new Error('metrics are off (no admin endpoints, no metricsPort)');
     const metrics = await this.#loading;
     return { contentType: metrics.contentType, body: await metrics.render() };
   }
@@ -197,6 +197,7 @@ export class Monitor {
         running: live.running,
         queued: live.queued,
         maxQueue: fn.maxQueue,
+        capacity: fn.maxThreads * Math.max(1, live.perThread),
         utilization: this.#utilization.get(fn.name) ?? 0,
       };
     });

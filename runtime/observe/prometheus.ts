@@ -11,6 +11,8 @@ export interface PoolGauges {
   readonly queued: number;
   readonly maxQueue: number;
   readonly utilization: number;
+  /** Requests the pool can run at once: maxThreads x requests per thread (what `auto` chose now). */
+  readonly capacity: number;
 }
 
 /** Seconds: from sub-millisecond handlers to long timeouts. */
@@ -106,6 +108,12 @@ export class PrometheusMetrics {
     gauge('fngate_queue_length', 'Requests waiting for a thread.', (pool) => pool.queued);
     gauge('fngate_queue_max', 'maxQueue.', (pool) => pool.maxQueue);
     gauge('fngate_thread_utilization', 'Mean event-loop utilization of the live threads over the last second (0-1).', (pool) => pool.utilization);
+    gauge('fngate_capacity', 'Requests the function can run at once on this replica: maxThreads x requests per thread (concurrency, or what auto chose).', (pool) => pool.capacity);
+    gauge(
+      'fngate_saturation',
+      'How full the function is: (running + queued) / capacity. 1 = every slot busy; above 1, requests queue. An autoscaler target (e.g. 0.7) means the same whatever the function costs.',
+      (pool) => (pool.capacity === 0 ? 0 : (pool.running + pool.queued) / pool.capacity),
+    );
   }
 
   get contentType(): string {

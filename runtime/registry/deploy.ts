@@ -1,4 +1,5 @@
-import { removeBundle, type FunctionBuilder } from '../bundle/function-builder.js';
+import { removeBundle } from '../bundle/bundle-dir.js';
+import type { BundleSource } from '../bundle/bundle-source.js';
 import { FngateError } from '../common/errors.js';
 import { frameFromStack } from '../common/code-frame.js';
 import type { FunctionPool } from '../pool/function-pool.js';
@@ -7,6 +8,8 @@ import type { FunctionPool } from '../pool/function-pool.js';
 export interface ReadyVersion {
   readonly ok: true;
   readonly bundleFile: string;
+  /** Delete the bundle when the version retires (false for fngate build's prebuilt bundles). */
+  readonly ownsBundle: boolean;
   readonly pool: FunctionPool;
   readonly fromCache: boolean;
 }
@@ -31,7 +34,7 @@ export interface PreparedVersion {
 export interface PrepareSteps {
   readonly name: string;
   readonly root: string;
-  readonly builder: FunctionBuilder;
+  readonly source: BundleSource;
   /** A pool for the bundle: a standby's, or a new one. */
   readonly poolFor: (bundleFile: string) => FunctionPool;
   /** Told when the pool's module starts and stops loading (so shutdown can stop a module that hangs). */
@@ -48,8 +51,8 @@ export interface PrepareSteps {
 export async function prepareVersion(
   steps: PrepareSteps,
 ): Promise<PreparedVersion> {
-  const { name, root, builder } = steps;
-  const build = await builder.build();
+  const { name, root, source } = steps;
+  const build = await source.build();
   if (!build.ok) {
     const error = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to build: ${build.message}`, { fn: name, detail: build.report });
     return { outcome: { ok: false, error, report: build.report }, built: false, inputs: build.inputs, unresolved: build.unresolved };
@@ -60,7 +63,7 @@ export async function prepareVersion(
   steps.warming(pool, false);
   const discard = async () => {
     await pool.close({ force: true });
-    await removeBundle(build.bundleFile);
+    if (build.owned) await removeBundle(build.bundleFile);
   };
   if (steps.cancelled()) {
     // Shutting down: the warm-up was cut short; nothing to report.
@@ -77,5 +80,5 @@ export async function prepareVersion(
     const report = [frame, failure.stack ?? `${failure.name}: ${failure.message}`].filter(Boolean).join('\n');
     return { outcome: { ok: false, error, report }, built: true, inputs: build.inputs, unresolved: false };
   }
-  return { outcome: { ok: true, bundleFile: build.bundleFile, pool, fromCache: build.cached }, built: true, inputs: build.inputs, unresolved: false };
+  return { outcome: { ok: true, bundleFile: build.bundleFile, ownsBundle: build.owned, pool, fromCache: build.cached }, built: true, inputs: build.inputs, unresolved: false };
 }

@@ -1,5 +1,4 @@
-import { BuildCache } from '../bundle/build-cache.js';
-import { FunctionBuilder } from '../bundle/function-builder.js';
+import type { BundleSource, BundleSources } from '../bundle/bundle-source.js';
 import { FngateError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { ResolvedFunction } from '../config/resolve-config.js';
@@ -15,8 +14,8 @@ export type { DeployResult, FunctionVersion, LiveState } from './function-versio
 
 export interface RegistryOptions {
   readonly root: string;
-  /** Where bundles are written. */
-  readonly outDir: string;
+  /** Where each function's bundles come from (esbuild, or fngate build's output). */
+  readonly sources: BundleSources;
   /** NODE_ENV inside functions. */
   readonly nodeEnv: string;
   /** Pools for `fngate invoke` (see FunctionWorkerData.invoke). @default false */
@@ -30,7 +29,7 @@ export interface RegistryOptions {
 
 interface Entry {
   config: ResolvedFunction;
-  builder: FunctionBuilder;
+  source: BundleSource;
   live: FunctionVersion | undefined;
   /** Why there is no live version (build error, load failure). */
   problem: FngateError | undefined;
@@ -53,7 +52,6 @@ interface Entry {
  */
 export class FunctionRegistry {
   readonly #options: RegistryOptions;
-  readonly #cache: BuildCache;
   readonly #entries = new Map<string, Entry>();
   /** Removed functions still stopping. */
   readonly #removing = new Set<Promise<void>>();
@@ -65,14 +63,13 @@ export class FunctionRegistry {
 
   constructor(options: RegistryOptions) {
     this.#options = options;
-    this.#cache = new BuildCache(options.root);
   }
 
   /** Registers a function and deploys its first version. Never throws for user errors. */
   async add(config: ResolvedFunction): Promise<DeployResult> {
     const entry: Entry = {
       config,
-      builder: await this.#createBuilder(config),
+      source: await this.#options.sources.create(config),
       live: undefined,
       problem: undefined,
       inputs: [config.file],
@@ -98,8 +95,8 @@ export class FunctionRegistry {
       config.name,
       this.#enqueue(entry, async () => {
         if (config.file !== entry.config.file) {
-          await entry.builder.dispose();
-          entry.builder = await this.#createBuilder(config);
+          await entry.source.dispose();
+          entry.source = await this.#options.sources.create(config);
           entry.inputs = [config.file];
         }
         entry.config = config;
@@ -201,23 +198,13 @@ export class FunctionRegistry {
     await entry.chain;
     const live = entry.live;
     entry.live = undefined;
-    await Promise.allSettled([entry.builder.dispose(), live ? this.#retired.retire(live, options) : undefined, this.#standby.drop(entry.config.name)]);
+    await Promise.allSettled([entry.source.dispose(), live ? this.#retired.retire(live, options) : undefined, this.#standby.drop(entry.config.name)]);
   }
 
   #get(name: string): Entry {
     const entry = this.#entries.get(name);
     if (entry === undefined) throw new Error(`unknown function ${name}`);
     return entry;
-  }
-
-  #createBuilder(config: ResolvedFunction): Promise<FunctionBuilder> {
-    return FunctionBuilder.create({
-      name: config.name,
-      entry: config.file,
-      root: this.#options.root,
-      outDir: this.#options.outDir,
-      cache: this.#cache,
-    });
   }
 
   #reported(name: string, deploy: Promise<DeployResult>): Promise<DeployResult> {
@@ -240,7 +227,7 @@ export class FunctionRegistry {
     const prepared = await prepareVersion({
       name,
       root: this.#options.root,
-      builder: entry.builder,
+      source: entry.source,
       poolFor: (bundleFile) => this.#standby.take(entry.config, bundleFile) ?? this.#createPool(entry, bundleFile),
       warming: (pool, loading) => void (loading ? this.#warming.add(pool) : this.#warming.delete(pool)),
       cancelled: () => this.#closing,
@@ -260,7 +247,7 @@ export class FunctionRegistry {
     const previous = entry.live;
     const version = entry.nextVersion++;
     const readyMs = ms();
-    entry.live = { version, bundleFile: outcome.bundleFile, pool: outcome.pool, builtAt: new Date(), readyMs, fromCache: outcome.fromCache };
+    entry.live = { version, bundleFile: outcome.bundleFile, ownsBundle: outcome.ownsBundle, pool: outcome.pool, builtAt: new Date(), readyMs, fromCache: outcome.fromCache };
     entry.problem = undefined;
     if (previous !== undefined) {
       void this.#retired.retire(previous);

@@ -5,6 +5,8 @@ import type { FunctionPool } from '../pool/function-pool.js';
 export interface FunctionVersion {
   readonly version: number;
   readonly bundleFile: string;
+  /** The bundle is this version's own: deleted when the version retires (not a prebuilt one). */
+  readonly ownsBundle: boolean;
   readonly pool: FunctionPool;
   readonly builtAt: Date;
   /** Build plus warm-up, milliseconds. */

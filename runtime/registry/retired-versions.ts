@@ -1,4 +1,4 @@
-import { removeBundle } from '../bundle/function-builder.js';
+import { removeBundle } from '../bundle/bundle-dir.js';
 import type { FunctionVersion } from './function-version.js';
 
 export interface DrainOptions {
@@ -24,7 +24,7 @@ export class RetiredVersions {
     }
     const retired = (async () => {
       await version.pool.close(options);
-      await removeBundle(version.bundleFile);
+      if (version.ownsBundle) await removeBundle(version.bundleFile);
     })();
     this.#draining.set(version, retired);
     void retired.finally(() => this.#draining.delete(version));

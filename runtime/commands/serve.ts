@@ -1,0 +1,115 @@
+import { ConfigError } from '../config/config-error.js';
+import { formatDuration } from '../config/units.js';
+import { consoleLogger } from '../common/logger.js';
+import { createRuntime, type FunctionState, type Runtime, type RuntimeOptions } from '../create-runtime.js';
+import { ListenError, PortInUseError } from '../gateway/http-server.js';
+
+export interface ServeOptions extends RuntimeOptions {
+  /** The debugger's URL, when --inspect opened one (the CLI opens it before the runtime starts). */
+  readonly inspectUrl?: string;
+}
+
+/**
+ * `fngate dev`, `fngate start`, and the built server: starts the runtime, prints the ready line
+ * and the route table, and stops on SIGINT/SIGTERM. Sets process.exitCode when it cannot start.
+ */
+export async function serve(options: ServeOptions): Promise<void> {
+  keepServingWithoutReaders();
+  const { inspectUrl } = options;
+  let runtime: Runtime;
+  try {
+    runtime = await createRuntime(options);
+  } catch (error) {
+    if (error instanceof ConfigError) return fail(error.message);
+    if (error instanceof PortInUseError) {
+      return fail(`${error.message}; choose another with --port (0 picks a free one)`);
+    }
+    if (error instanceof ListenError) return fail(error.message);
+    throw error;
+  }
+
+  const functions = runtime.functions();
+  // Since the process started, as a user waiting for the prompt experiences it.
+  const startMs = Math.round(performance.now());
+  const cached = functions.filter((fn) => fn.fromCache).length;
+  const reuse = cached > 0 ? `, ${cached} from build cache` : '';
+  // One write, so a reader that sees the ready line sees the route table with it.
+  process.stdout.write(
+    `fngate ready on ${runtime.url} (${functions.length} function${functions.length === 1 ? '' : 's'} in ${startMs} ms${reuse})\n` +
+      `${formatTable(functions)}\n`,
+  );
+  if (runtime.dashboardUrl !== undefined) consoleLogger.info(`dashboard: ${runtime.dashboardUrl}  (status JSON: /_fngate/status, Prometheus: /_fngate/metrics)`);
+  if (options.watch) consoleLogger.info(`watching ${runtime.watchedFiles()} files for changes`);
+  if (inspectUrl !== undefined) {
+    consoleLogger.info(
+      `debugger listening on ${inspectUrl}\n` +
+        `  attach: chrome://inspect (Open dedicated DevTools for Node), or VS Code "Attach" to port ${new URL(inspectUrl).port};\n` +
+        `  each function's worker thread is its own target. Every function runs on 1 thread, 1 request at a time, timeout 1 h.`,
+    );
+  }
+  if (runtime.host === '0.0.0.0' || runtime.host === '::') {
+    consoleLogger.warn(`note: listening on all interfaces (${runtime.host}): every function is reachable from the network`);
+    if (runtime.admin === 'open') {
+      consoleLogger.warn('note: so is /_fngate/ (status, file paths, error messages), without a token: set server.admin: { token: ... } or false');
+    }
+  }
+  handleSignals(runtime);
+}
+
+/**
+ * A server whose output nobody reads any more (`fngate dev | head -1`, a closed terminal) must
+ * keep serving: a write to a closed pipe is dropped instead of crashing the process with EPIPE.
+ */
+function keepServingWithoutReaders(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+    });
+  }
+}
+
+function handleSignals(runtime: Runtime): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      consoleLogger.warn(`${signal} again: exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    const { shutdownTimeout, drainDelay } = runtime.config.server;
+    const grace = formatDuration(shutdownTimeout);
+    const drain = drainDelay > 0 ? `not ready any more; accepting requests for ${formatDuration(drainDelay)} (drainDelay), then ` : '';
+    consoleLogger.info(`${signal}: ${drain}finishing in-flight requests (up to ${grace}), then exiting`);
+    runtime.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        consoleLogger.error(`shutdown failed: ${(error as Error).stack ?? String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+function formatTable(functions: readonly FunctionState[]): string {
+  const rows = [
+    ['function', 'threads', 'queue', 'timeout', 'routes'],
+    ...functions.map((fn) => [
+      fn.name,
+      `${fn.minThreads}-${fn.maxThreads}`,
+      String(fn.maxQueue),
+      formatDuration(fn.timeout),
+      fn.routes.join(', ') + (fn.problem ? `   ✘ unavailable: ${fn.problem}` : ''),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  return rows
+    .map((row) => `  ${row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  ')}`)
+    .join('\n');
+}
+
+function fail(message: string): void {
+  process.stderr.write(`fngate: ${message}\n`);
+  process.exitCode = 1;
+}

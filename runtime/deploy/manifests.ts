@@ -1,0 +1,179 @@
+import type { Sizing } from './sizing.js';
+
+export interface ManifestOptions {
+  /** Name of every object, and the `app` label. */
+  readonly name: string;
+  readonly image: string;
+  /** Replicas before the autoscaler acts. */
+  readonly replicas: number;
+  readonly maxReplicas: number;
+  /** The traffic port inside the container. */
+  readonly port: number;
+  /** server.metricsPort inside the container. */
+  readonly metricsPort: number;
+  /** Environment variables config.yaml reads with ${VAR}: they come from a Secret named `<name>-env`. */
+  readonly envNames: readonly string[];
+  /** Saturation ((running + queued) / capacity) the autoscaler keeps replicas at. */
+  readonly targetSaturation: number;
+  /** Where KEDA's Prometheus trigger asks. */
+  readonly prometheusUrl: string;
+}
+
+type Manifest = Record<string, unknown>;
+
+const LIVE = '/_fngate/live';
+const READY = '/_fngate/ready';
+
+function mebibytes(bytes: number): string {
+  return `${Math.ceil(bytes / 1024 ** 2)}Mi`;
+}
+
+/** The container, the same for Kubernetes and Knative. */
+function container(sizing: Sizing, options: ManifestOptions, withProbes: 'kubernetes' | 'knative'): Manifest {
+  const probe = (path: string, extra: Manifest = {}) => ({ httpGet: { path, port: withProbes === 'knative' ? undefined : 'http' }, ...extra });
+  const base: Manifest = {
+    name: 'fngate',
+    image: options.image,
+    ports: withProbes === 'knative' ? [{ name: 'http1', containerPort: options.port }] : [
+      { name: 'http', containerPort: options.port },
+      { name: 'metrics', containerPort: options.metricsPort },
+    ],
+    env: [
+      { name: 'HOST', value: '0.0.0.0' },
+      ...(withProbes === 'kubernetes' ? [{ name: 'PORT', value: String(options.port) }] : []),
+    ],
+    ...(options.envNames.length > 0 && { envFrom: [{ secretRef: { name: `${options.name}-env`, optional: true } }] }),
+    resources: {
+      // Each thread may fill a core; no CPU limit: throttling a CPU-bound thread only slows it down.
+      requests: { cpu: String(sizing.cpu), memory: mebibytes(sizing.memory) },
+      limits: { memory: mebibytes(sizing.memory) },
+    },
+    readinessProbe: probe(READY, { periodSeconds: 2, failureThreshold: 1 }),
+    livenessProbe: probe(LIVE, { periodSeconds: 10, failureThreshold: 3 }),
+    securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+  };
+  if (withProbes === 'kubernetes') {
+    // Until every function is warm: up to 2 minutes (first builds are done; this is loading).
+    base.startupProbe = probe(READY, { periodSeconds: 1, failureThreshold: 120 });
+  }
+  return JSON.parse(JSON.stringify(base)) as Manifest; // drops the undefined ports of Knative's probes
+}
+
+/** Deployment, Service and PodDisruptionBudget: what `kubectl apply -f deploy/kubernetes.yaml` runs. */
+export function kubernetesManifests(sizing: Sizing, options: ManifestOptions): Manifest[] {
+  const labels = { app: options.name };
+  return [
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: options.name, labels },
+      spec: {
+        replicas: options.replicas,
+        selector: { matchLabels: labels },
+        // A new replica must be ready before an old one stops: no capacity is lost mid-update.
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+        template: {
+          metadata: {
+            labels,
+            annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(options.metricsPort), 'prometheus.io/path': '/metrics' },
+          },
+          spec: {
+            // drainDelay (still serving while endpoints update) + shutdownTimeout (in-flight requests), and a margin.
+            terminationGracePeriodSeconds: sizing.stopS + 5,
+            securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000 },
+            containers: [container(sizing, options, 'kubernetes')],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: options.name, labels },
+      // Only the traffic port: metrics are scraped from the pods, the admin routes stay private.
+      spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+    },
+    {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: options.name, labels },
+      spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
+    },
+  ];
+}
+
+/** The query both autoscalers read: the busiest function's saturation, averaged over the replicas. */
+export function saturationQuery(name: string): string {
+  return `max(avg by (function) (fngate_saturation{pod=~"${name}-.*"}))`;
+}
+
+/** KEDA ScaledObject with a Prometheus trigger on fngate_saturation (deploy/autoscale-keda.yaml). */
+export function kedaScaledObject(sizing: Sizing, options: ManifestOptions): Manifest {
+  return {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata: { name: options.name, labels: { app: options.name } },
+    spec: {
+      scaleTargetRef: { name: options.name },
+      minReplicaCount: Math.max(1, sizing.minReplicas),
+      maxReplicaCount: options.maxReplicas,
+      triggers: [
+        {
+          type: 'prometheus',
+          metadata: {
+            serverAddress: options.prometheusUrl,
+            query: saturationQuery(options.name),
+            threshold: String(options.targetSaturation),
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** autoscaling/v2 HPA on the Pods metric fngate_saturation, for clusters with prometheus-adapter and no KEDA. */
+export function horizontalPodAutoscaler(sizing: Sizing, options: ManifestOptions): Manifest {
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: options.name, labels: { app: options.name } },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: options.name },
+      minReplicas: Math.max(1, sizing.minReplicas),
+      maxReplicas: options.maxReplicas,
+      metrics: [
+        {
+          type: 'Pods',
+          pods: { metric: { name: 'fngate_saturation' }, target: { type: 'AverageValue', averageValue: `${Math.round(options.targetSaturation * 1000)}m` } },
+        },
+      ],
+    },
+  };
+}
+
+/** One Knative Service (serving.knative.dev/v1), which Cloud Run also accepts. */
+export function knativeService(sizing: Sizing, options: ManifestOptions): Manifest {
+  return {
+    apiVersion: 'serving.knative.dev/v1',
+    kind: 'Service',
+    metadata: { name: options.name, labels: { app: options.name } },
+    spec: {
+      template: {
+        metadata: {
+          annotations: {
+            // Knative counts in-flight requests per container; fngate's capacity is exactly that.
+            'autoscaling.knative.dev/metric': 'concurrency',
+            'autoscaling.knative.dev/target': String(Math.max(1, Math.floor(sizing.capacity * options.targetSaturation))),
+            'autoscaling.knative.dev/min-scale': String(sizing.minReplicas),
+            'autoscaling.knative.dev/max-scale': String(options.maxReplicas),
+          },
+        },
+        spec: {
+          containerConcurrency: sizing.capacity,
+          timeoutSeconds: sizing.longestTimeoutS + 1,
+          containers: [container(sizing, options, 'knative')],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * The entry point of `fngate build`'s output (DIR/server.mjs, this file bundled with the
+ * runtime): serves the prebuilt functions of DIR/config.yaml in start mode, with no esbuild and
+ * no watcher, writing nothing. PORT and HOST come from the environment (the generated Dockerfile
+ * sets HOST=0.0.0.0); config.yaml's `${VAR}` references are read from it at start.
+ */
+import { fileURLToPath } from 'node:url';
+import { serve } from './commands/serve.js';
+
+const portText = process.env.PORT;
+const port = portText === undefined || portText === '' ? undefined : Number(portText);
+if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+  process.stderr.write(`fngate: invalid port "${portText}" (PORT): expected 0-65535\n`);
+  process.exitCode = 1;
+} else {
+  await serve({
+    config: fileURLToPath(new URL('./config.yaml', import.meta.url)),
+    mode: 'start',
+    prebuilt: true,
+    logRequests: false,
+    ...(port !== undefined && { port }),
+    ...(process.env.HOST !== undefined && process.env.HOST !== '' && { host: process.env.HOST }),
+  });
+}
