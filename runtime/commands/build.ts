@@ -1,7 +1,6 @@
 import { dirname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config-error.js';
-import { formatSize } from '../config/units.js';
 import { buildOutput, OutputInUseError, type Target } from '../deploy/build-output.js';
 
 const USAGE = `Usage: fngate build [--out DIR] [--target kubernetes|knative] [--image NAME] [--config FILE]
@@ -82,10 +81,11 @@ export async function run(argv: readonly string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  const shown = relative(process.cwd(), out) || '.';
+  const rel = relative(process.cwd(), out);
+  const shown = rel === '' ? '.' : rel.startsWith('..') ? out : rel;
   for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
   process.stdout.write(
-    `built ${result.functions} function${result.functions === 1 ? '' : 's'} into ${shown} (${formatSize(result.bytes)}) in ${Math.round(performance.now() - started)} ms\n` +
+    `built ${result.functions} function${result.functions === 1 ? '' : 's'} into ${shown} (${(result.bytes / 1024 ** 2).toFixed(1)} MB) in ${Math.round(performance.now() - started)} ms\n` +
       `  run it:    PORT=8080 node ${shown}/server.mjs       (copy the directory anywhere; it needs only Node.js ${process.versions.node.split('.')[0]})\n` +
       `  container: docker build -t ${values.image ?? 'fngate-app:latest'} ${shown}\n` +
       (values.target === 'kubernetes'

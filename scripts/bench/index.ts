@@ -12,7 +12,7 @@ import { PROFILES, type Profile } from './profile.js';
 import { createBenchProject } from './project.js';
 import type { Row } from './row.js';
 import { bigBodyRow, heavyLightRow } from './rows-latency.js';
-import { coldStartRow, memoryRow, reloadRow } from './rows-lifecycle.js';
+import { builtStartRow, coldStartRow, memoryRow, reloadRow } from './rows-lifecycle.js';
 import { helloRows, scalingRow } from './rows-throughput.js';
 
 export interface BenchResults {
@@ -47,6 +47,7 @@ export async function runBench(profile: Profile, only?: ReadonlySet<string>, log
     const lifecycle = async () => {
       if (wanted('B6')) add(await coldStartRow(profile));
       if (wanted('B7')) add(await reloadRow(profile));
+      if (wanted('B12')) add(await builtStartRow(profile));
     };
     // B6 and B7 run in B8's idle wait, in their own processes: B8's server only sits there.
     if (wanted('B8')) {

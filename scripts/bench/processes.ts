@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../runtime/bin.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../runtime/bin.js', import.meta.url));
+/** The ready line of fngate and of its built server; group 1 is the URL. */
+export const READY = /^fngate ready on (\S+) /m;
 const SERVERS = new URL('./servers/', import.meta.url);
 
 export interface ServerProcess {
@@ -47,7 +49,7 @@ export function startProcess(args: readonly string[], ready: RegExp, env: Record
 
 /** `fngate ARGS` through the real bin, as a user runs it. */
 export function startFngate(args: readonly string[]): Promise<ServerProcess> {
-  return startProcess([BIN, ...args], /^fngate ready on (\S+) /m);
+  return startProcess([BIN, ...args], READY);
 }
 
 /** One of the baseline servers in scripts/bench/servers/. */

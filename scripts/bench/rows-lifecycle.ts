@@ -1,18 +1,23 @@
-import { rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backgroundLoad } from './load.js';
-import { startFngate, type ServerProcess } from './processes.js';
+import { BIN, READY, startFngate, startProcess, type ServerProcess } from './processes.js';
 import type { Profile } from './profile.js';
 import { DEMO_CONFIG } from './project.js';
 import { measureReload } from './reload.js';
 import type { Row } from './row.js';
 import { median, percentile, round } from './stats.js';
 
-/** One spawn of `fngate start` on the demo until its first 200, in ms. */
-async function coldStart(): Promise<number> {
+/** One spawn of `fngate start` on the demo (or of the built server) until its first 200, in ms. */
+async function coldStart(builtDir?: string): Promise<number> {
   const started = performance.now();
-  const server = await startFngate(['start', '--config', DEMO_CONFIG, '--port', '0']);
+  const server =
+    builtDir === undefined
+      ? await startFngate(['start', '--config', DEMO_CONFIG, '--port', '0'])
+      : await startProcess([join(builtDir, 'server.mjs')], READY, { PORT: '0' });
   try {
     const response = await fetch(`${server.url}/hello/cold`);
     if (response.status !== 200) throw new Error(`cold start answered ${response.status}`);
@@ -48,6 +53,38 @@ export async function coldStartRow(profile: Profile): Promise<Row> {
     met: cachedMs <= 400,
     data: { medianMs: cachedMs, emptyCacheMedianMs: emptyMs, samples: cached.map((s) => round(s)), emptyCacheSamples: empty.map((s) => round(s)) },
   };
+}
+
+/**
+ * B12: the output of `fngate build` (node DIR/server.mjs: prebuilt bundles, no esbuild, no cache
+ * check) against `fngate start` restarting on the same demo, spawn -> first 200, interleaved.
+ */
+export async function builtStartRow(profile: Profile): Promise<Row> {
+  const dir = await mkdtemp(join(tmpdir(), 'fngate-bench-build-'));
+  try {
+    const build = spawnSync(process.execPath, [BIN, 'build', '--config', DEMO_CONFIG, '--out', join(dir, 'out')], { encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`fngate build failed: ${build.stderr}`);
+    await coldStart(); // the build cache is warm for fngate start
+    const built: number[] = [];
+    const start: number[] = [];
+    for (let i = 0; i < profile.coldStarts; i++) {
+      built.push(await coldStart(join(dir, 'out')));
+      start.push(await coldStart());
+    }
+    const builtMs = Math.round(median(built));
+    const startMs = Math.round(median(start));
+    return {
+      id: 'B12',
+      what: `cold start of fngate build's output (node DIR/server.mjs, the demo) -> first 200, median of ${built.length}`,
+      fngate: `built server: **${builtMs} ms**`,
+      compared: `fngate start restarting on the same project (warm build cache): ${startMs} ms -> **${round(builtMs / startMs)}x**`,
+      target: '<= 1x fngate start',
+      met: builtMs <= startMs,
+      data: { builtMedianMs: builtMs, startMedianMs: startMs, built: built.map((s) => round(s)), start: start.map((s) => round(s)) },
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /** B7: save -> first response with the new code, from scripts/bench/reload.ts. */
