@@ -1,6 +1,6 @@
 import inspector from 'node:inspector';
 import { parseArgs } from 'node:util';
-import { serve } from './commands/serve.js';
+import { parseForward, serve } from './commands/serve.js';
 import { fngateVersion } from './common/runtime-files.js';
 
 const USAGE = `Usage: fngate <command> [options]
@@ -23,6 +23,9 @@ Options of dev and start:
   --port N        Port to listen on; 0 picks a free one            (default: PORT, then server.port, then 3000)
   --host H        Interface to bind                                 (default: server.host, then 127.0.0.1)
   --quiet         No request log lines (dev prints one per request)
+  --only GROUP    (start) Serve only the functions of deploy.group GROUP
+  --forward GROUP=URL
+                  (start) Forward the routes of deploy.group GROUP to its server at URL
   --inspect[=[HOST:]PORT]
                   Open the debugger (default 127.0.0.1:9229) and run every function on one
                   thread with no timeout, so breakpoints in function code are hit and held
@@ -63,6 +66,8 @@ export async function main(argv: readonly string[]): Promise<void> {
         host: { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
         inspect: { type: 'string' },
+        only: { type: 'string' },
+        forward: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -99,6 +104,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     inspectUrl = inspector.url();
   }
 
+  const forward = parseForward(values.forward ?? []);
+  if (typeof forward === 'string') return fail(forward);
   await serve({
     config: values.config ?? 'config.yaml',
     mode: command,
@@ -108,6 +115,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     ...(port !== undefined && { port }),
     ...(values.host !== undefined && { host: values.host }),
     ...(inspectUrl !== undefined && { inspectUrl }),
+    ...(values.only !== undefined && { only: values.only }),
+    ...(Object.keys(forward).length > 0 && { forward }),
   });
 }
 

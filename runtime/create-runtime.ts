@@ -58,6 +58,21 @@ export interface RuntimeOptions {
    * (no esbuild, no build cache, nothing written). @default false
    */
   readonly prebuilt?: boolean;
+  /**
+   * Serve only the functions of this deployment group (`deploy.group`): what each group's
+   * Deployment runs (`fngate start --only GROUP`).
+   */
+  readonly only?: string;
+  /**
+   * Deployment group -> base URL of its server: this gateway forwards those functions' routes
+   * there instead of running them (`fngate start --forward GROUP=URL`). Not with `watch`.
+   */
+  readonly forward?: Readonly<Record<string, string>>;
+}
+
+/** RuntimeOptions that do not fit the config (an --only group no function is in). */
+export class RuntimeOptionError extends Error {
+  override readonly name = 'RuntimeOptionError';
 }
 
 /** A function as the runtime sees it right now. */
@@ -119,9 +134,17 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const logger = options.logger ?? consoleLogger;
   const mode = options.mode ?? (options.watch ? 'dev' : 'start');
   const adjust = options.debug ? forDebugging : (loaded: ResolvedConfig) => loaded;
-  const config = adjust(
+  const loaded = adjust(
     typeof options.config === 'object' ? options.config : loadConfig(resolve(cwd, options.config ?? 'config.yaml'), { cwd }),
   );
+  const forward = options.forward ?? {};
+  if (options.watch && (options.only !== undefined || Object.keys(forward).length > 0)) {
+    throw new RuntimeOptionError('--only and --forward split a deployment: they are for fngate start, not dev');
+  }
+  const served = options.only === undefined ? loaded : onlyGroup(loaded, options.only);
+  checkGroups(served, forward);
+  // What runs in this process; forwarded functions only have routes here.
+  const config = withoutForwarded(served, forward);
 
   // Prebuilt bundles (fngate build's output) need neither esbuild nor a bundle directory: the
   // built server writes nothing.
@@ -162,7 +185,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   };
   const gatewayFor = (served: ResolvedConfig) =>
     createGateway({
-      routes: routeTable(served),
+      routes: routeTable(served, forward),
       bodyLimit: served.server.bodyLimit,
       exposeStacks: mode === 'dev',
       invoke: (fn, envelope, sink) => registry.invoke(fn, envelope, sink),
@@ -182,7 +205,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     const started = await startHttpServer({
       host: options.host ?? config.server.host,
       port: options.port ?? config.server.port,
-      gateway: gatewayFor(config),
+      gateway: gatewayFor(served),
       headersTimeout: config.server.headersTimeout,
       requestTimeout: config.server.requestTimeout,
     });
@@ -278,8 +301,37 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
 }
 
 
-function routeTable(config: ResolvedConfig): GatewayRoute[] {
-  return Object.values(config.functions).flatMap((fn) =>
-    fn.routes.map((route) => ({ method: route.method, path: route.path, fn: fn.name })),
-  );
+function routeTable(config: ResolvedConfig, forward: Readonly<Record<string, string>>): GatewayRoute[] {
+  return Object.values(config.functions).flatMap((fn) => {
+    const url = fn.group === null ? undefined : forward[fn.group];
+    return fn.routes.map((route) => ({
+      method: route.method,
+      path: route.path,
+      fn: fn.name,
+      ...(url !== undefined && { forward: { group: fn.group!, url } }),
+    }));
+  });
+}
+
+/** The config of one deployment group: its functions only. */
+function onlyGroup(config: ResolvedConfig, group: string): ResolvedConfig {
+  const functions = Object.fromEntries(Object.entries(config.functions).filter(([, fn]) => fn.group === group));
+  if (Object.keys(functions).length === 0) {
+    throw new RuntimeOptionError(`--only ${group}: no function has deploy.group "${group}" (groups: ${groupsOf(config).join(', ') || 'none'})`);
+  }
+  return { ...config, functions };
+}
+
+function withoutForwarded(config: ResolvedConfig, forward: Readonly<Record<string, string>>): ResolvedConfig {
+  if (Object.keys(forward).length === 0) return config;
+  return { ...config, functions: Object.fromEntries(Object.entries(config.functions).filter(([, fn]) => fn.group === null || forward[fn.group] === undefined)) };
+}
+
+function checkGroups(config: ResolvedConfig, forward: Readonly<Record<string, string>>): void {
+  const unknown = Object.keys(forward).filter((group) => !groupsOf(config).includes(group));
+  if (unknown.length > 0) throw new RuntimeOptionError(`--forward ${unknown[0]}: no function has deploy.group "${unknown[0]}" (groups: ${groupsOf(config).join(', ') || 'none'})`);
+}
+
+function groupsOf(config: ResolvedConfig): string[] {
+  return [...new Set(Object.values(config.functions).flatMap((fn) => (fn.group === null ? [] : [fn.group])))];
 }

@@ -5,15 +5,25 @@
  * sets HOST=0.0.0.0); config.yaml's `${VAR}` references are read from it at start.
  */
 import { fileURLToPath } from 'node:url';
-import { serve } from './commands/serve.js';
+import { parseArgs } from 'node:util';
+import { parseForward, serve } from './commands/serve.js';
 
+// `--only GROUP` and `--forward GROUP=URL`: a split deployment (deploy.group), as the
+// generated manifests run it.
+const { values } = parseArgs({ options: { only: { type: 'string' }, forward: { type: 'string', multiple: true } } });
+const forward = parseForward(values.forward ?? []);
 const portText = process.env.PORT;
 const port = portText === undefined || portText === '' ? undefined : Number(portText);
-if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+if (typeof forward === 'string') {
+  process.stderr.write(`fngate: ${forward}\n`);
+  process.exitCode = 1;
+} else if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
   process.stderr.write(`fngate: invalid port "${portText}" (PORT): expected 0-65535\n`);
   process.exitCode = 1;
 } else {
   await serve({
+    ...(values.only !== undefined && { only: values.only }),
+    ...(Object.keys(forward).length > 0 && { forward }),
     config: fileURLToPath(new URL('./config.yaml', import.meta.url)),
     mode: 'start',
     prebuilt: true,

@@ -1,7 +1,7 @@
 import { ConfigError } from '../config/config-error.js';
 import { formatDuration } from '../config/units.js';
 import { consoleLogger } from '../common/logger.js';
-import { createRuntime, type FunctionState, type Runtime, type RuntimeOptions } from '../create-runtime.js';
+import { createRuntime, RuntimeOptionError, type FunctionState, type Runtime, type RuntimeOptions } from '../create-runtime.js';
 import { ListenError, PortInUseError } from '../gateway/http-server.js';
 
 export interface ServeOptions extends RuntimeOptions {
@@ -20,7 +20,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   try {
     runtime = await createRuntime(options);
   } catch (error) {
-    if (error instanceof ConfigError) return fail(error.message);
+    if (error instanceof ConfigError || error instanceof RuntimeOptionError) return fail(error.message);
     if (error instanceof PortInUseError) {
       return fail(`${error.message}; choose another with --port (0 picks a free one)`);
     }
@@ -39,6 +39,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       `${formatTable(functions)}\n`,
   );
   if (runtime.dashboardUrl !== undefined) consoleLogger.info(`dashboard: ${runtime.dashboardUrl}  (status JSON: /_fngate/status, Prometheus: /_fngate/metrics)`);
+  for (const [group, url] of Object.entries(options.forward ?? {})) consoleLogger.info(`forwarding deployment group ${group} to ${url}`);
   if (options.watch) consoleLogger.info(`watching ${runtime.watchedFiles()} files for changes`);
   if (inspectUrl !== undefined) {
     consoleLogger.info(
@@ -112,4 +113,15 @@ function formatTable(functions: readonly FunctionState[]): string {
 function fail(message: string): void {
   process.stderr.write(`fngate: ${message}\n`);
   process.exitCode = 1;
+}
+
+/** `--forward GROUP=URL` flags, as the runtime takes them. */
+export function parseForward(flags: readonly string[]): Record<string, string> | string {
+  const forward: Record<string, string> = {};
+  for (const flag of flags) {
+    const match = /^([a-z][a-z0-9-]*)=(https?:\/\/.+)$/.exec(flag);
+    if (!match) return `invalid --forward "${flag}": expected GROUP=http://host:port`;
+    forward[match[1]!] = match[2]!;
+  }
+  return forward;
 }

@@ -53,6 +53,8 @@ export interface ResolvedFunction extends ResolvedPoolSettings {
   readonly type: 'auto' | 'handler' | 'fetch' | 'lambda';
   /** Bytes of SharedArrayBuffer shared by the function's threads (ctx.shared); 0 = none. */
   readonly sharedMemory: number;
+  /** Its deployment group (`deploy.group`), or null: it runs with the gateway. */
+  readonly group: string | null;
 }
 
 export interface ResolvedConfig {
@@ -237,6 +239,7 @@ export function resolveConfig(
       env,
       type: fn.type ?? 'auto',
       sharedMemory,
+      group: fn.deploy?.group ?? null,
     };
   }
 

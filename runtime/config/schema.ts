@@ -124,6 +124,15 @@ export const functionSchema = z
       .describe(
         'How the module is called. handler: default export (req, ctx). fetch: default export { fetch(req, env, ctx) }. lambda: an AWS Lambda handler export (event, context) fed API Gateway HTTP API v2 events. auto: whichever the module exports (a default export first, else `handler`). Default: auto.',
       ),
+    deploy: z
+      .strictObject({
+        group: z
+          .string({ error: 'expected a group name' })
+          .regex(/^[a-z][a-z0-9-]{0,30}$/, { error: 'expected a group name: a lower-case letter, then lower-case letters, digits or "-" (at most 31)' })
+          .describe('Deploy this function in its own Deployment (Knative Service) with the other functions of the group, scaled on its own; the gateway forwards its routes there. Locally nothing changes.'),
+      })
+      .partial()
+      .describe('How fngate build --target splits the deployment. Default: every function in the gateway.'),
     sharedMemory: size().describe(
       'A SharedArrayBuffer of this size that every thread of the function sees as ctx.shared, kept across hot reloads and thread replacement (use Atomics). 0 = none. Default: 0.',
     ),

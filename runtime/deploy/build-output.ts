@@ -69,10 +69,10 @@ export async function buildOutput(options: BuildOutputOptions): Promise<BuildOut
     if (options.target !== undefined) {
       // The output's own config, as the server will read it: with the cluster settings added.
       const served = parseConfig(outputConfigText, join(temp, 'config.yaml'), { env: placeholders });
-      const sizing = sizeReplica(served);
-      warnings = clusterWarnings(served, sizing, { target: options.target, coresDetected: functionsWithout(text, 'maxThreads') });
-      await writeManifests(join(temp, 'deploy'), options.target, sizing, {
-        name: appName(config),
+      const units = deploymentUnits(served, appName(config));
+      warnings = units.flatMap((unit) => clusterWarnings(unit.config, unit.sizing, { target: options.target!, coresDetected: functionsWithout(text, 'maxThreads') }));
+      warnings = [...new Set(warnings)];
+      await writeManifests(join(temp, 'deploy'), options.target, units, {
         image: options.image,
         replicas: options.replicas,
         maxReplicas: options.maxReplicas,
@@ -170,15 +170,48 @@ CMD ["node", "server.mjs"]
 `;
 }
 
-async function writeManifests(dir: string, target: Target, sizing: Sizing, options: ManifestOptions): Promise<void> {
+/** One Deployment (or Knative Service): the gateway, or a deployment group, with its own size and arguments. */
+interface DeploymentUnit {
+  readonly name: string;
+  readonly config: ResolvedConfig;
+  readonly sizing: Sizing;
+  readonly args: readonly string[];
+  /** Scaled on its saturation (false for a gateway that runs no function itself). */
+  readonly autoscaled: boolean;
+}
+
+/**
+ * The gateway (every function without deploy.group, and every route) and one unit per group
+ * (`--only GROUP`); the gateway forwards each group's routes to the group's Service.
+ */
+function deploymentUnits(config: ResolvedConfig, app: string): DeploymentUnit[] {
+  const groups = [...new Set(Object.values(config.functions).flatMap((fn) => (fn.group === null ? [] : [fn.group])))];
+  const pick = (group: string | null): ResolvedConfig => ({ ...config, functions: Object.fromEntries(Object.entries(config.functions).filter(([, fn]) => fn.group === group)) });
+  const gateway = pick(null);
+  return [
+    {
+      name: app,
+      config: gateway,
+      // It holds forwarded requests too: its timeout covers every function's.
+      sizing: { ...sizeReplica(gateway), longestTimeoutS: sizeReplica(config).longestTimeoutS },
+      args: groups.flatMap((group) => ['--forward', `${group}=http://${app}-${group}`]),
+      autoscaled: Object.keys(gateway.functions).length > 0,
+    },
+    ...groups.map((group) => ({ name: `${app}-${group}`, config: pick(group), sizing: sizeReplica(pick(group)), args: ['--only', group], autoscaled: true })),
+  ];
+}
+
+async function writeManifests(dir: string, target: Target, units: readonly DeploymentUnit[], common: Omit<ManifestOptions, 'name' | 'args'>): Promise<void> {
   await mkdir(dir);
+  const optionsOf = (unit: DeploymentUnit): ManifestOptions => ({ ...common, name: unit.name, args: unit.args });
   if (target === 'knative') {
-    await writeFile(join(dir, 'knative.yaml'), yamlDocuments([knativeService(sizing, options)]));
+    await writeFile(join(dir, 'knative.yaml'), yamlDocuments(units.map((unit) => knativeService(unit.sizing, optionsOf(unit)))));
     return;
   }
-  await writeFile(join(dir, 'kubernetes.yaml'), yamlDocuments(kubernetesManifests(sizing, options)));
-  await writeFile(join(dir, 'autoscale-keda.yaml'), yamlDocuments([kedaScaledObject(sizing, options)]));
-  await writeFile(join(dir, 'autoscale-hpa.yaml'), yamlDocuments([horizontalPodAutoscaler(sizing, options)]));
+  await writeFile(join(dir, 'kubernetes.yaml'), yamlDocuments(units.flatMap((unit) => kubernetesManifests(unit.sizing, optionsOf(unit)))));
+  const scaled = units.filter((unit) => unit.autoscaled);
+  await writeFile(join(dir, 'autoscale-keda.yaml'), yamlDocuments(scaled.map((unit) => kedaScaledObject(unit.sizing, optionsOf(unit)))));
+  await writeFile(join(dir, 'autoscale-hpa.yaml'), yamlDocuments(scaled.map((unit) => horizontalPodAutoscaler(unit.sizing, optionsOf(unit)))));
 }
 
 /** Replaces the output directory, but only one fngate build made (or an empty one). */

@@ -13,6 +13,8 @@ export interface ManifestOptions {
   readonly metricsPort: number;
   /** Environment variables config.yaml reads with ${VAR}: they come from a Secret named `<name>-env`. */
   readonly envNames: readonly string[];
+  /** Arguments of server.mjs: `--only GROUP` for a deployment group, `--forward GROUP=URL` for the gateway. */
+  readonly args: readonly string[];
   /** Saturation ((running + queued) / capacity) the autoscaler keeps replicas at. */
   readonly targetSaturation: number;
   /** Where KEDA's Prometheus trigger asks. */
@@ -34,6 +36,7 @@ function container(sizing: Sizing, options: ManifestOptions, withProbes: 'kubern
   const base: Manifest = {
     name: 'fngate',
     image: options.image,
+    ...(options.args.length > 0 && { args: [...options.args] }),
     ports: withProbes === 'knative' ? [{ name: 'http1', containerPort: options.port }] : [
       { name: 'http', containerPort: options.port },
       { name: 'metrics', containerPort: options.metricsPort },
@@ -45,7 +48,8 @@ function container(sizing: Sizing, options: ManifestOptions, withProbes: 'kubern
     ...(options.envNames.length > 0 && { envFrom: [{ secretRef: { name: `${options.name}-env`, optional: true } }] }),
     resources: {
       // Each thread may fill a core; no CPU limit: throttling a CPU-bound thread only slows it down.
-      requests: { cpu: String(sizing.cpu), memory: mebibytes(sizing.memory) },
+      // A gateway whose functions all run in groups only routes: a quarter of a core.
+      requests: { cpu: sizing.cpu > 0 ? String(sizing.cpu) : '250m', memory: mebibytes(sizing.memory) },
       limits: { memory: mebibytes(sizing.memory) },
     },
     readinessProbe: probe(READY, { periodSeconds: 2, failureThreshold: 1 }),
@@ -102,9 +106,13 @@ export function kubernetesManifests(sizing: Sizing, options: ManifestOptions): M
   ];
 }
 
-/** The query both autoscalers read: the busiest function's saturation, averaged over the replicas. */
+/**
+ * The query KEDA reads: the busiest function's saturation, averaged over the replicas. Pods of a
+ * Deployment are named NAME-<replicaset>-<pod>: exactly two parts after NAME, so a group's pods
+ * (NAME-GROUP-<replicaset>-<pod>) never count for the gateway.
+ */
 export function saturationQuery(name: string): string {
-  return `max(avg by (function) (fngate_saturation{pod=~"${name}-.*"}))`;
+  return `max(avg by (function) (fngate_saturation{pod=~"${name}-[a-z0-9]+-[a-z0-9]+"}))`;
 }
 
 /** KEDA ScaledObject with a Prometheus trigger on fngate_saturation (deploy/autoscale-keda.yaml). */
@@ -163,12 +171,14 @@ export function knativeService(sizing: Sizing, options: ManifestOptions): Manife
           annotations: {
             // Knative counts in-flight requests per container; fngate's capacity is exactly that.
             'autoscaling.knative.dev/metric': 'concurrency',
-            'autoscaling.knative.dev/target': String(Math.max(1, Math.floor(sizing.capacity * options.targetSaturation))),
+            // A gateway that only forwards has no capacity of its own: 100 in flight per replica.
+            'autoscaling.knative.dev/target': String(sizing.capacity === 0 ? 100 : Math.max(1, Math.floor(sizing.capacity * options.targetSaturation))),
             'autoscaling.knative.dev/min-scale': String(sizing.minReplicas),
             'autoscaling.knative.dev/max-scale': String(options.maxReplicas),
           },
         },
         spec: {
+          // 0: no limit (a gateway that only forwards).
           containerConcurrency: sizing.capacity,
           timeoutSeconds: sizing.longestTimeoutS + 1,
           containers: [container(sizing, options, 'knative')],

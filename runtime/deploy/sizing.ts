@@ -38,7 +38,7 @@ export function sizeReplica(config: ResolvedConfig): Sizing {
     capacity: functions.reduce((sum, fn) => sum + fn.maxThreads * perThreadMax(fn), 0),
     cpu: threads,
     memory: functions.reduce((sum, fn) => sum + fn.maxThreads * fn.memoryLimit, 0) + threads * config.server.bodyLimit + GATEWAY_MEMORY,
-    longestTimeoutS: Math.ceil(Math.max(...functions.map((fn) => fn.timeout)) / 1000),
+    longestTimeoutS: Math.ceil(Math.max(0, ...functions.map((fn) => fn.timeout)) / 1000),
     stopS: Math.ceil((config.server.drainDelay + config.server.shutdownTimeout) / 1000),
     minReplicas: functions.some((fn) => fn.minThreads > 0) ? 1 : 0,
   };

@@ -2,6 +2,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { TrieRouter } from 'hono/router/trie-router';
 import { mountAdmin, type AdminEndpoints } from './admin-routes.js';
+import { forwardHandler } from './forward.js';
 import { mountHealth, type Readiness } from './health-routes.js';
 import type { RouteMethod } from '../config/routes.js';
 import { FngateError } from '../common/errors.js';
@@ -17,6 +18,8 @@ export interface GatewayRoute {
   readonly path: string;
   /** The function that serves it. */
   readonly fn: string;
+  /** The function runs in another deployment group, at this base URL: requests are forwarded there. */
+  readonly forward?: { readonly group: string; readonly url: string };
 }
 
 export interface GatewayOptions {
@@ -68,7 +71,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       recorder = options.recorder(route.fn);
       recorders.set(route.fn, recorder);
     }
-    const handle = functionHandler(route.fn, route.path.includes(':'), recorder, options);
+    const handle =
+      route.forward === undefined
+        ? functionHandler(route.fn, route.path.includes(':'), recorder, options)
+        : forwardHandler(route.fn, route.forward.group, route.forward.url, recorder);
     if (route.method === 'ANY') app.all(route.path, handle);
     else app.on(route.method, route.path, handle);
     paths.add('ALL', route.path, route.method);

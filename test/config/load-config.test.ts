@@ -49,6 +49,8 @@ describe('config', () => {
       port: 3000,
       bodyLimit: 512 * 1024,
       shutdownTimeout: 10_000,
+      drainDelay: 0,
+      metricsPort: null,
       headersTimeout: 10_000,
       requestTimeout: 60_000,
     });

@@ -138,3 +138,38 @@ describe('fngate build --target knative', () => {
     expect(quantityBytes(spec.containers[0].resources.limits.memory)).toBeGreaterThanOrEqual(heaps);
   });
 });
+
+describe('fngate build --target kubernetes with deployment groups', () => {
+  it('writes one Deployment per group running --only GROUP, and a gateway that forwards their routes, each scaled on its own saturation', async () => {
+    const { createProject } = await import('../helpers/project.js');
+    const project = await createProject({
+      'config.yaml': 'functions:\n  light:\n    routes: GET /light\n    maxThreads: 1\n  heavy:\n    routes: GET /heavy\n    maxThreads: 4\n    memoryLimit: 1gb\n    deploy: { group: heavy }\n',
+      'functions/light.ts': 'export default () => "light";\n',
+      'functions/heavy.ts': 'export default () => "heavy";\n',
+    });
+    const out = join(work, 'groups');
+    const result = await buildOutput({ configFile: project.path('config.yaml'), out, target: 'kubernetes', image: 'app:1', replicas: 2, maxReplicas: 5, targetSaturation: 0.7, prometheusUrl: 'http://prom' });
+    if (!result.ok) throw new Error(result.reports.join('\n'));
+    const docs = await objects(join(out, 'deploy', 'kubernetes.yaml'));
+    const deployments = docs.filter((doc) => doc.kind === 'Deployment');
+    const app = deployments[0]!.metadata.name as string;
+    expect(deployments.map((doc) => doc.metadata.name)).toEqual([app, `${app}-heavy`]);
+    const [gateway, heavy] = deployments.map((doc) => doc.spec.template.spec.containers[0]);
+    expect(gateway.args).toEqual(['--forward', `heavy=http://${app}-heavy`]);
+    expect(heavy.args).toEqual(['--only', 'heavy']);
+    // Each sized from its own functions: the heavy group's 4 threads of 1 GB are not the gateway's.
+    expect(Number(gateway.resources.requests.cpu)).toBe(1);
+    expect(Number(heavy.resources.requests.cpu)).toBe(4);
+    expect(quantityBytes(heavy.resources.limits.memory)).toBeGreaterThanOrEqual(4 * 1024 ** 3);
+    expect(docs.filter((doc) => doc.kind === 'Service').map((doc) => doc.metadata.name)).toEqual([app, `${app}-heavy`]);
+    const scaled = await objects(join(out, 'deploy', 'autoscale-keda.yaml'));
+    expect(scaled.map((doc) => [doc.spec.scaleTargetRef.name, doc.spec.triggers[0].metadata.query])).toEqual([
+      [app, `max(avg by (function) (fngate_saturation{pod=~"${app}-[a-z0-9]+-[a-z0-9]+"}))`],
+      [`${app}-heavy`, `max(avg by (function) (fngate_saturation{pod=~"${app}-heavy-[a-z0-9]+-[a-z0-9]+"}))`],
+    ]);
+    // Prometheus anchors the regex: the gateway's selector does not take the group's pods.
+    const gatewayPods = new RegExp(`^${app}-[a-z0-9]+-[a-z0-9]+$`);
+    expect(gatewayPods.test(`${app}-6d4cf56db6-x7k2p`)).toBe(true);
+    expect(gatewayPods.test(`${app}-heavy-6d4cf56db6-x7k2p`)).toBe(false);
+  });
+});

@@ -37,8 +37,8 @@ export interface BuiltServer {
  * `node DIR/server.mjs` with exactly `env` as its environment (what `env -i` gives), from DIR,
  * killed after the test if still running. Resolves once it prints its ready line.
  */
-export async function startBuilt(dir: string, env: Record<string, string>): Promise<BuiltServer> {
-  const child = spawn(process.execPath, [join(dir, 'server.mjs')], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startBuilt(dir: string, env: Record<string, string>, args: readonly string[] = []): Promise<BuiltServer> {
+  const child = spawn(process.execPath, [join(dir, 'server.mjs'), ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(child);
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
