@@ -53,16 +53,11 @@ async function writeAtomic(file, contents) {
   await rename(temp, file);
 }
 
-async function packageVersion() {
-  return JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version;
-}
-
 /** Compiles the JavaScript of dist/ (never the type declarations). */
 async function compile(files, { sourcemap }) {
   const { build } = await import('esbuild');
   const modules = await build({
-    // server.ts runs only bundled (its config.yaml sits next to the bundle).
-    entryPoints: files.filter((file) => file.endsWith('.ts') && file !== join(sourceDir, 'server.ts')),
+    entryPoints: files.filter((file) => file.endsWith('.ts')),
     outdir: outDir,
     outbase: sourceDir,
     format: 'esm',
@@ -92,23 +87,6 @@ async function compile(files, { sourcemap }) {
     logLevel: 'warning',
   });
   await Promise.all(cli.outputFiles.map((file) => writeAtomic(file.path, file.contents)));
-  // fngate build copies this into its output as server.mjs: the runtime for start mode, in one
-  // file, next to the worker entry and a copy of piscina (esbuild is never loaded there).
-  const server = await build({
-    entryPoints: [join(sourceDir, 'server.ts')],
-    outfile: join(outDir, 'server.bundle.js'),
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    sourcemap: false,
-    external: ['esbuild', 'piscina'],
-    define: { FNGATE_RUNTIME_ROOT: JSON.stringify('./'), FNGATE_VERSION: JSON.stringify(await packageVersion()) },
-    banner: { js: "import { createRequire as __fngateCreateRequire } from 'node:module'; const require = __fngateCreateRequire(import.meta.url);" },
-    write: false,
-    logLevel: 'warning',
-  });
-  await Promise.all(server.outputFiles.map((file) => writeAtomic(file.path, file.contents)));
   await Promise.all(
     files
       .filter((file) => COPIED.test(file))

@@ -34,8 +34,8 @@ export const DASHBOARD_PAGE = fileURLToPath(new URL('gateway/dashboard.html', RO
 /** fngate's own package.json (its version, the ranges `fngate init` gives a new project). */
 export const PACKAGE_JSON = fileURLToPath(new URL('../package.json', ROOT));
 
-/** The start-only runtime in one file, which `fngate build` copies into its output as server.mjs (built into dist/). */
-export const SERVER_BUNDLE = fileURLToPath(new URL('../dist/server.bundle.js', ROOT));
+/** The entry of `fngate build`'s server.mjs, which it bundles: TypeScript from source, JavaScript once compiled. */
+export const SERVER_ENTRY = fileURLToPath(new URL(`server.${fromSource ? 'ts' : 'js'}`, ROOT));
 
 /** fngate's version. */
 export function fngateVersion(): string {

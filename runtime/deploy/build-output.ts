@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
 import { FunctionBuilder } from '../bundle/function-builder.js';
-import { DASHBOARD_PAGE, SERVER_BUNDLE, WORKER_ENTRY } from '../common/runtime-files.js';
+import { bundleServer } from '../bundle/server-bundle.js';
+import { DASHBOARD_PAGE, WORKER_ENTRY } from '../common/runtime-files.js';
 import { builtConfigText, functionsWithout, referencedVariables, yamlDocuments } from '../config/built-config.js';
 import { parseConfig } from '../config/load-config.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
@@ -126,7 +127,7 @@ async function bundleFunctions(
 async function copyRuntime(dir: string): Promise<void> {
   await mkdir(join(dir, 'worker'));
   await mkdir(join(dir, 'gateway'));
-  await cp(SERVER_BUNDLE, join(dir, 'server.mjs'));
+  await bundleServer(join(dir, 'server.mjs'));
   await cp(WORKER_ENTRY, join(dir, 'worker', basename(WORKER_ENTRY)));
   await cp(DASHBOARD_PAGE, join(dir, 'gateway', basename(DASHBOARD_PAGE)));
   const piscina = packageRoot(createRequire(import.meta.url).resolve('piscina'), 'piscina');
