@@ -23,6 +23,7 @@ Options of dev and start:
   --port N        Port to listen on; 0 picks a free one            (default: PORT, then server.port, then 3000)
   --host H        Interface to bind                                 (default: server.host, then 127.0.0.1)
   --quiet         No request log lines (dev prints one per request)
+  --routes        List every function after the ready line (above 20, a summary is printed)
   --only GROUP    (start) Serve only the functions of deploy.group GROUP
   --forward GROUP=URL
                   (start) Forward the routes of deploy.group GROUP to its server at URL
@@ -67,6 +68,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         quiet: { type: 'boolean', short: 'q' },
         inspect: { type: 'string' },
         only: { type: 'string' },
+        routes: { type: 'boolean' },
         forward: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -116,6 +118,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     ...(values.host !== undefined && { host: values.host }),
     ...(inspectUrl !== undefined && { inspectUrl }),
     ...(values.only !== undefined && { only: values.only }),
+    ...(values.routes === true && { routes: true }),
     ...(Object.keys(forward).length > 0 && { forward }),
   });
 }

@@ -110,6 +110,14 @@ export interface Runtime {
   watchedFiles(): number;
   /** Resolves when the reloads already triggered by file changes have finished. */
   reloadsSettled(): Promise<void>;
+  /**
+   * Resolves when every function has finished starting (its first threads loaded, or its
+   * first deploy failed). The server listens before that: a request for a function still
+   * starting waits for it, and /_fngate/ready answers 503 until then.
+   */
+  warmed(): Promise<void>;
+  /** Functions still starting. */
+  starting(): string[];
   /** The live dashboard's URL, when the /_fngate/ endpoints are on (without the token). */
   readonly dashboardUrl: string | undefined;
   /** The /_fngate/ endpoints: off, on for anyone who can connect, or behind `server.admin.token`. */
@@ -192,16 +200,26 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       recorder: (fn) => monitor.recorder(fn),
       unrouted: (method, target, error) => monitor.unrouted(method, target, error),
       admin: adminFor(served),
-      readiness: () => ({ state: draining ? 'draining' : 'ready', warming: [] }),
+      readiness: () => {
+        if (draining) return { state: 'draining', warming: [] };
+        const warming = startingNow();
+        return { state: warming.length > 0 ? 'starting' : 'ready', warming };
+      },
     });
 
   /** SIGTERM (close()) was received: /_fngate/ready answers 503 from then on. */
   let draining = false;
+  let warmed: Promise<void> = Promise.resolve();
+  const startingNow = () => Object.keys(current.functions).filter((name) => registry.liveState(name).state === 'starting');
   let server: HttpServer | undefined;
   let metricsServer: MetricsServer | undefined;
   let reloader: import('./watch/hot-reload.js').HotReloader | undefined;
   try {
-    await Promise.all(Object.values(config.functions).map((fn) => registry.add(fn)));
+    // Listen once every function is built (or found in the build cache); their threads start
+    // in the background, a few at a time, those that requests wait for first.
+    const startup = registry.start(Object.values(config.functions));
+    await startup.built;
+    warmed = startup.deployed.then(() => {});
     const started = await startHttpServer({
       host: options.host ?? config.server.host,
       port: options.port ?? config.server.port,
@@ -258,6 +276,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     },
     watchedFiles: () => reloader?.watchedFiles ?? 0,
     reloadsSettled: () => reloader?.settled() ?? Promise.resolve(),
+    warmed: () => warmed,
+    starting: startingNow,
     status: () => monitor.status(),
     functions: () =>
       Object.values(current.functions).map((fn) => {

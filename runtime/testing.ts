@@ -60,6 +60,8 @@ export async function startFunctions(options: StartFunctionsOptions = {}): Promi
     logRequests: false,
     logger,
   });
+  // Every function loaded (or failed to): a test starts from a known state.
+  await runtime.warmed();
   return {
     url: runtime.url,
     fetch: (path, init) => fetch(`${runtime.url}${path}`, init),

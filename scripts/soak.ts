@@ -79,6 +79,7 @@ await writeFile(join(project, 'config.yaml'), CONFIG);
 const incidents: string[] = [];
 const logger: Logger = { info: () => {}, warn: (m) => void incidents.push(m), error: (m) => void incidents.push(m) };
 const runtime = await createRuntime({ cwd: project, port: 0, mode: 'start', logger });
+await runtime.warmed();
 let failed = false;
 try {
   const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);

@@ -7,7 +7,12 @@ import { ListenError, PortInUseError } from '../gateway/http-server.js';
 export interface ServeOptions extends RuntimeOptions {
   /** The debugger's URL, when --inspect opened one (the CLI opens it before the runtime starts). */
   readonly inspectUrl?: string;
+  /** Print every function's row even when there are many (`--routes`). */
+  readonly routes?: boolean;
 }
+
+/** Above this many functions the ready line is followed by a summary, not a row per function. */
+const TABLE_ROWS = 20;
 
 /**
  * `fngate dev`, `fngate start`, and the built server: starts the runtime, prints the ready line
@@ -33,11 +38,20 @@ export async function serve(options: ServeOptions): Promise<void> {
   const startMs = Math.round(performance.now());
   const cached = functions.filter((fn) => fn.fromCache).length;
   const reuse = cached > 0 ? `, ${cached} from build cache` : '';
+  const starting = runtime.starting().length;
+  const warming = starting > 0 ? `, ${starting} warming` : '';
   // One write, so a reader that sees the ready line sees the route table with it.
   process.stdout.write(
-    `fngate ready on ${runtime.url} (${functions.length} function${functions.length === 1 ? '' : 's'} in ${startMs} ms${reuse})\n` +
-      `${formatTable(functions)}\n`,
+    `fngate ready on ${runtime.url} (${functions.length} function${functions.length === 1 ? '' : 's'} in ${startMs} ms${reuse}${warming})\n` +
+      `${functions.length <= TABLE_ROWS || options.routes ? formatTable(functions) : summarize(functions)}\n`,
   );
+  if (starting > 0) {
+    // Load failures found while warming are printed as they come; this says when it is over.
+    void runtime.warmed().then(() => {
+      const failed = runtime.functions().filter((fn) => fn.problem !== undefined).length;
+      consoleLogger.info(`all ${functions.length} functions warm in ${Math.round(performance.now())} ms${failed > 0 ? ` (${failed} unavailable)` : ''}`);
+    });
+  }
   if (runtime.dashboardUrl !== undefined) consoleLogger.info(`dashboard: ${runtime.dashboardUrl}  (status JSON: /_fngate/status, Prometheus: /_fngate/metrics)`);
   for (const [group, url] of Object.entries(options.forward ?? {})) consoleLogger.info(`forwarding deployment group ${group} to ${url}`);
   if (options.watch) consoleLogger.info(`watching ${runtime.watchedFiles()} files for changes`);
@@ -91,6 +105,15 @@ function handleSignals(runtime: Runtime): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+}
+
+/** Many functions: one line of counts, and the unavailable ones by name. */
+function summarize(functions: readonly FunctionState[]): string {
+  const routes = functions.reduce((sum, fn) => sum + fn.routes.length, 0);
+  const broken = functions.filter((fn) => fn.problem !== undefined);
+  const lines = [`  ${functions.length} functions, ${routes} routes (fngate dev --routes prints them all; /_fngate/ lists them live)`];
+  for (const fn of broken) lines.push(`  ✘ ${fn.name} unavailable: ${fn.problem}`);
+  return lines.join('\n');
 }
 
 function formatTable(functions: readonly FunctionState[]): string {

@@ -34,8 +34,11 @@ export interface FunctionStatus {
   /** The function module, relative to the project root. */
   readonly file: string;
   readonly routes: readonly string[];
-  /** `serving`; `unavailable`: no good build or it fails to load (see `problem`); `paused`: crash-loop back-off. */
-  readonly state: 'serving' | 'unavailable' | 'paused';
+  /**
+   * `serving`; `starting`: its first version is loading at start-up (requests wait for it);
+   * `unavailable`: no good build or it fails to load (see `problem`); `paused`: crash-loop back-off.
+   */
+  readonly state: 'serving' | 'starting' | 'unavailable' | 'paused';
   readonly problem: string | null;
   /** The serving version (1, 2, ... one per successful reload); null before the first good build. */
   readonly version: number | null;

@@ -48,6 +48,8 @@ export interface FunctionPoolOptions {
   readonly invoke?: boolean;
   /** Something worth telling the user that no request will report (a crash outside a request, a back-off). */
   readonly onIncident?: (message: string) => void;
+  /** A thread answered that the module failed to load (a pool that went live without a probe finds out this way). */
+  readonly onLoadFailure?: (failure: TaskFailure) => void;
 }
 
 /**
@@ -389,6 +391,7 @@ export class FunctionPool implements JobOwner {
     if (!isTaskFailure(outcome) && outcome[Reply.continuation] !== undefined) return this.#onContinuation(job, outcome);
     if (!this.#release(job)) return;
     if (isTaskFailure(outcome)) {
+      if (outcome.failure === 'load') this.#options.onLoadFailure?.(outcome);
       // A failure at the deadline is the timeout itself (a cooperative handler's ctx.signal, or
       // a task that reached its thread too late) even when our own timer has not fired yet.
       const timedOut = outcome.failure === 'expired' || Date.now() >= job.envelope[Envelope.deadline];

@@ -3,6 +3,7 @@ import type { BundleSource } from '../bundle/bundle-source.js';
 import { FngateError } from '../common/errors.js';
 import { frameFromStack } from '../common/code-frame.js';
 import type { FunctionPool } from '../pool/function-pool.js';
+import type { TaskFailure } from '../protocol/failure.js';
 
 /** A version ready to serve: built, loaded on a thread, not yet swapped in. */
 export interface ReadyVersion {
@@ -41,6 +42,16 @@ export interface PrepareSteps {
   readonly warming: (pool: FunctionPool, loading: boolean) => void;
   /** Shutdown began while this deploy ran: stop and serve nothing. */
   readonly cancelled: () => boolean;
+  /**
+   * Load the module on a thread before the version may serve (a probe task). Without it the
+   * version serves at once and its first request starts its first thread (minThreads 0 at
+   * start-up: a module that fails to load is reported by that request).
+   */
+  readonly verify: boolean;
+  /** The build is done (successfully or not), with the files it read; the pool and its warm-up come next. */
+  readonly onBuilt?: (build: { readonly ok: boolean; readonly inputs: readonly string[]; readonly unresolved: boolean }) => void;
+  /** Runs the pool's start and warm-up when it is this function's turn (start-up order). @default at once */
+  readonly inTurn?: <T>(task: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -53,32 +64,47 @@ export async function prepareVersion(
 ): Promise<PreparedVersion> {
   const { name, root, source } = steps;
   const build = await source.build();
+  steps.onBuilt?.({ ok: build.ok, inputs: build.inputs, unresolved: !build.ok && build.unresolved });
   if (!build.ok) {
     const error = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to build: ${build.message}`, { fn: name, detail: build.report });
     return { outcome: { ok: false, error, report: build.report }, built: false, inputs: build.inputs, unresolved: build.unresolved };
   }
-  const pool = steps.poolFor(build.bundleFile);
-  steps.warming(pool, true);
-  const failure = await pool.warm();
-  steps.warming(pool, false);
-  const discard = async () => {
-    await pool.close({ force: true });
-    if (build.owned) await removeBundle(build.bundleFile);
-  };
-  if (steps.cancelled()) {
-    // Shutting down: the warm-up was cut short; nothing to report.
-    await discard();
-    return { outcome: 'cancelled', built: true, inputs: build.inputs, unresolved: false };
-  }
-  if (failure !== null) {
-    await discard();
-    const error = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to load: ${failure.name}: ${failure.message}`, {
-      fn: name,
-      detail: failure.stack,
-    });
-    const frame = frameFromStack(failure.stack, root);
-    const report = [frame, failure.stack ?? `${failure.name}: ${failure.message}`].filter(Boolean).join('\n');
-    return { outcome: { ok: false, error, report }, built: true, inputs: build.inputs, unresolved: false };
-  }
-  return { outcome: { ok: true, bundleFile: build.bundleFile, ownsBundle: build.owned, pool, fromCache: build.cached }, built: true, inputs: build.inputs, unresolved: false };
+  const inTurn = steps.inTurn ?? ((task) => task());
+  const outcome = await inTurn(async (): Promise<PreparedVersion['outcome']> => {
+    if (steps.cancelled()) {
+      if (build.owned) await removeBundle(build.bundleFile);
+      return 'cancelled';
+    }
+    const pool = steps.poolFor(build.bundleFile);
+    if (!steps.verify) return { ok: true, bundleFile: build.bundleFile, ownsBundle: build.owned, pool, fromCache: build.cached };
+    steps.warming(pool, true);
+    const failure = await pool.warm();
+    steps.warming(pool, false);
+    const discard = async () => {
+      await pool.close({ force: true });
+      if (build.owned) await removeBundle(build.bundleFile);
+    };
+    if (steps.cancelled()) {
+      // Shutting down: the warm-up was cut short; nothing to report.
+      await discard();
+      return 'cancelled';
+    }
+    if (failure !== null) {
+      await discard();
+      return loadFailed(name, failure, root);
+    }
+    return { ok: true, bundleFile: build.bundleFile, ownsBundle: build.owned, pool, fromCache: build.cached };
+  });
+  return { outcome, built: true, inputs: build.inputs, unresolved: false };
+}
+
+/** A module that threw (or whose thread died) while loading, as an error and a terminal report. */
+export function loadFailed(name: string, failure: TaskFailure, root: string): FailedVersion {
+  const error = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to load: ${failure.name}: ${failure.message}`, {
+    fn: name,
+    detail: failure.stack,
+  });
+  const frame = frameFromStack(failure.stack, root);
+  const report = [frame, failure.stack ?? `${failure.name}: ${failure.message}`].filter(Boolean).join('\n');
+  return { ok: false, error, report };
 }

@@ -5,7 +5,10 @@ import type { ResolvedFunction } from '../config/resolve-config.js';
 import { FunctionPool } from '../pool/function-pool.js';
 import type { TaskEnvelope } from '../protocol/envelope.js';
 import type { Invocation, ResponseSink } from '../protocol/invocation.js';
-import { prepareVersion } from './deploy.js';
+import { availableParallelism } from 'node:os';
+import { DeferredInvocation } from './deferred-invocation.js';
+import { loadFailed, prepareVersion, type PrepareSteps } from './deploy.js';
+import { WarmQueue } from './warm-queue.js';
 import type { DeployResult, FunctionVersion, LiveState } from './function-version.js';
 import { RetiredVersions, type DrainOptions } from './retired-versions.js';
 import { StandbyPools } from './standby-pools.js';
@@ -42,6 +45,8 @@ interface Entry {
   nextVersion: number;
   /** The function's shared memory: outlives versions and threads; replaced only when its size changes. */
   shared: SharedArrayBuffer | null;
+  /** Its first deploy at start-up, while it runs: requests that arrive meanwhile wait for it. */
+  starting: Promise<DeployResult> | undefined;
 }
 
 /**
@@ -59,14 +64,48 @@ export class FunctionRegistry {
   readonly #standby = new StandbyPools();
   /** Pools of versions being warmed up: close() stops them rather than waiting for a module that hangs. */
   readonly #warming = new Set<FunctionPool>();
+  /** The order in which functions load at start-up: a few at a time, those with waiting requests first. */
+  readonly #startOrder = new WarmQueue(availableParallelism());
   #closing = false;
 
   constructor(options: RegistryOptions) {
     this.#options = options;
   }
 
-  /** Registers a function and deploys its first version. Never throws for user errors. */
+  /**
+   * Start-up: registers every function and deploys their first versions. `built` resolves when
+   * every build (or build-cache check) is done, which is when the server may listen: requests
+   * for a function still loading wait for it. Threads then start a few at a time, those of
+   * functions with minThreads > 0 first; a function with minThreads 0 is not loaded until its
+   * first request starts its first thread. `deployed` resolves when all are done.
+   */
+  start(configs: readonly ResolvedFunction[]): { built: Promise<void>; deployed: Promise<DeployResult[]> } {
+    const builds: Promise<void>[] = [];
+    const ordered = [...configs].sort((a, b) => Number(b.minThreads > 0) - Number(a.minThreads > 0));
+    const deploys = ordered.map((config) => {
+      let built!: () => void;
+      builds.push(new Promise<void>((resolve) => (built = resolve)));
+      const deployed = (async () => {
+        const entry = await this.#register(config);
+        const first = this.#enqueue(entry, () =>
+          this.#deploy(entry, { verify: config.minThreads > 0, onBuilt: () => built(), inTurn: (task) => this.#startOrder.run(config.name, task) }),
+        );
+        entry.starting = first;
+        void first.finally(() => (entry.starting = undefined));
+        return first;
+      })().finally(() => built());
+      return deployed;
+    });
+    return { built: Promise.all(builds).then(() => {}), deployed: Promise.all(deploys) };
+  }
+
+  /** Registers a function and deploys its first version (a function added to config.yaml in dev). Never throws for user errors. */
   async add(config: ResolvedFunction): Promise<DeployResult> {
+    const entry = await this.#register(config);
+    return this.#enqueue(entry, () => this.#deploy(entry));
+  }
+
+  async #register(config: ResolvedFunction): Promise<Entry> {
     const entry: Entry = {
       config,
       source: await this.#options.sources.create(config),
@@ -77,9 +116,10 @@ export class FunctionRegistry {
       chain: Promise.resolve(),
       nextVersion: 1,
       shared: null,
+      starting: undefined,
     };
     this.#entries.set(config.name, entry);
-    return this.#enqueue(entry, () => this.#deploy(entry));
+    return entry;
   }
 
   /** Rebuilds from the current sources and swaps in the result; the serving version stays on failure. */
@@ -123,10 +163,17 @@ export class FunctionRegistry {
     return removal;
   }
 
-  /** Starts a request on the function's live version. Throws FNGATE_UNAVAILABLE when there is none. */
+  /**
+   * Starts a request on the function's live version. A function still starting is waited for
+   * (at most its timeout). Throws FNGATE_UNAVAILABLE when there is no version.
+   */
   invoke(name: string, envelope: TaskEnvelope, sink?: ResponseSink): Invocation {
     const entry = this.#entries.get(name);
     const live = entry?.live;
+    if (live === undefined && entry?.starting !== undefined) {
+      this.#startOrder.prioritize(name);
+      return new DeferredInvocation(entry.starting, () => this.invoke(name, envelope, sink), entry.config.timeout, name);
+    }
     if (live === undefined) {
       throw entry?.problem ?? new FngateError('FNGATE_UNAVAILABLE', `${name} is not loaded`, { fn: name });
     }
@@ -141,7 +188,7 @@ export class FunctionRegistry {
     const paused = pool?.paused;
     return {
       name,
-      state: live === undefined ? 'unavailable' : paused !== undefined ? 'paused' : 'serving',
+      state: live === undefined ? (entry?.starting !== undefined ? 'starting' : 'unavailable') : entry?.problem !== undefined ? 'unavailable' : paused !== undefined ? 'paused' : 'serving',
       problem: entry?.problem?.message ?? paused?.reason ?? null,
       version: live?.version ?? null,
       builtAt: live?.builtAt ?? null,
@@ -220,11 +267,19 @@ export class FunctionRegistry {
     return next;
   }
 
-  async #deploy(entry: Entry): Promise<DeployResult> {
+  async #deploy(entry: Entry, first?: Pick<PrepareSteps, 'verify' | 'onBuilt' | 'inTurn'>): Promise<DeployResult> {
     const { name } = entry.config;
     if (this.#closing) return shuttingDown(name);
     const started = performance.now();
     const prepared = await prepareVersion({
+      verify: true,
+      ...first,
+      // What the build read is known before the warm-up: the watcher follows it from then on.
+      onBuilt: (build) => {
+        entry.inputs = build.ok ? build.inputs : [...new Set([...entry.inputs, ...build.inputs])];
+        entry.unresolved = build.unresolved;
+        first?.onBuilt?.(build);
+      },
       name,
       root: this.#options.root,
       source: entry.source,
@@ -232,8 +287,6 @@ export class FunctionRegistry {
       warming: (pool, loading) => void (loading ? this.#warming.add(pool) : this.#warming.delete(pool)),
       cancelled: () => this.#closing,
     });
-    entry.inputs = prepared.built ? prepared.inputs : [...new Set([...entry.inputs, ...prepared.inputs])];
-    entry.unresolved = prepared.unresolved;
     const { outcome } = prepared;
     const ms = () => Math.round(performance.now() - started);
     if (outcome === 'cancelled') return shuttingDown(name);
@@ -269,6 +322,14 @@ export class FunctionRegistry {
       nodeEnv: this.#options.nodeEnv,
       invoke: this.#options.invoke ?? false,
       onIncident: (message) => this.#options.logger.error(message),
+      // A version that went live without a probe (minThreads 0 at start-up) finds out on its
+      // first thread: it stays unavailable, with the reason, until a good build replaces it.
+      onLoadFailure: (failure) => {
+        if (this.#entries.get(entry.config.name) !== entry || entry.problem !== undefined) return;
+        const failed = loadFailed(entry.config.name, failure, this.#options.root);
+        entry.problem = failed.error;
+        this.#options.logger.error(`✘ ${failed.error.message}\n${indent(failed.report)}`);
+      },
     });
   }
 

@@ -22,8 +22,11 @@ export type DeployResult =
 /** A function as it is right now: the one projection that status, metrics and the CLI read. */
 export interface LiveState {
   readonly name: string;
-  /** `serving`; `unavailable`: no good build or it fails to load (see `problem`); `paused`: crash-loop back-off. */
-  readonly state: 'serving' | 'unavailable' | 'paused';
+  /**
+   * `serving`; `starting`: its first version is loading (requests wait for it); `unavailable`:
+   * no good build, or it fails to load (see `problem`); `paused`: crash-loop back-off.
+   */
+  readonly state: 'serving' | 'starting' | 'unavailable' | 'paused';
   /** Why it is not serving (build or load error, crash loop), or null. */
   readonly problem: string | null;
   /** The serving version; null before the first good build. */

@@ -47,9 +47,21 @@ export function startProcess(args: readonly string[], ready: RegExp, env: Record
   });
 }
 
-/** `fngate ARGS` through the real bin, as a user runs it. */
-export function startFngate(args: readonly string[]): Promise<ServerProcess> {
-  return startProcess([BIN, ...args], READY);
+/**
+ * `fngate ARGS` through the real bin, as a user runs it. fngate listens before every function
+ * has loaded its first threads; throughput and latency rows measure the warm server, so this
+ * waits for /_fngate/ready (cold-start rows pass `warm: false` and time the first answer).
+ */
+export async function startFngate(args: readonly string[], { warm = true }: { warm?: boolean } = {}): Promise<ServerProcess> {
+  const server = await startProcess([BIN, ...args], READY);
+  if (warm) {
+    const deadline = Date.now() + 60_000;
+    while ((await fetch(`${server.url}/_fngate/ready`).then((r) => r.status, () => 0)) !== 200) {
+      if (Date.now() > deadline) throw new Error(`fngate ${args.join(' ')} did not warm up within 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  return server;
 }
 
 /** One of the baseline servers in scripts/bench/servers/. */

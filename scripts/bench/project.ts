@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,3 +32,21 @@ export async function createBenchProject(): Promise<{ config: string; cleanup():
 
 /** The repository's own demo config (for cold start and memory: what a user runs). */
 export const DEMO_CONFIG = join(REPO, 'config.yaml');
+
+/**
+ * A generated project of `count` trivial functions (`export default (req) => ({ fn: i })`, one
+ * `GET /fI` route each, maxThreads 2), as real serverless projects have: one function per
+ * endpoint. B9-B11 start it.
+ */
+export async function createManyFunctionsProject(count: number, minThreads: number): Promise<{ dir: string; config: string; cleanup(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), `fngate-bench-${count}-`));
+  await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  await mkdir(join(dir, 'functions'));
+  const lines = ['defaults:', `  minThreads: ${minThreads}`, '  maxThreads: 2', 'functions:'];
+  for (let i = 0; i < count; i++) {
+    await writeFile(join(dir, 'functions', `f${i}.ts`), `export default (req: Request) => ({ fn: ${i}, path: new URL(req.url).pathname });\n`);
+    lines.push(`  f${i}:`, `    routes: GET /f${i}`);
+  }
+  await writeFile(join(dir, 'config.yaml'), `${lines.join('\n')}\n`);
+  return { dir, config: join(dir, 'config.yaml'), cleanup: () => rm(dir, { recursive: true, force: true }) };
+}

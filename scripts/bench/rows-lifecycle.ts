@@ -16,7 +16,7 @@ async function coldStart(builtDir?: string): Promise<number> {
   const started = performance.now();
   const server =
     builtDir === undefined
-      ? await startFngate(['start', '--config', DEMO_CONFIG, '--port', '0'])
+      ? await startFngate(['start', '--config', DEMO_CONFIG, '--port', '0'], { warm: false })
       : await startProcess([join(builtDir, 'server.mjs')], READY, { PORT: '0' });
   try {
     const response = await fetch(`${server.url}/hello/cold`);

@@ -93,7 +93,7 @@ export async function scalingRow(profile: Profile, fngateConfig: string): Promis
     // About 20 ms of hashing per request: CPU-bound (the request path costs about 0.05 ms),
     // and short enough that a 1 s run counts about 50 of them per thread.
     const hash = (path: string) => () =>
-      throughput(`${fngate.url}${path}?rounds=18000`, { connections: 4, seconds: profile.seconds, method: 'POST', body: 'x' });
+      throughput(`${fngate.url}${path}?rounds=${profile.hashRounds}`, { connections: 4, seconds: profile.seconds, method: 'POST', body: 'x' });
     await hash('/cpu2')();
     // Interleaved with the bare-thread runs, so that the machine's drift hits both alike.
     const r = await measure(

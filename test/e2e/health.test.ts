@@ -53,7 +53,7 @@ describe('drain on SIGTERM', () => {
     });
     const cli = runCli(['start', '--port', '0'], { cwd: project.dir });
     const url = await waitForReady(cli);
-    expect(await freshStatus(`${url}/_fngate/ready`)).toBe(200);
+    await waitFor(async () => (await freshStatus(`${url}/_fngate/ready`)) === 200, { what: 'every function to be warm' });
     cli.child.kill('SIGTERM');
     await waitFor(() => cli.stdout().includes('SIGTERM: not ready any more; accepting requests for 1500 ms (drainDelay)'), { what: 'the signal to be handled' });
     // Within the delay: not ready, but a new connection is still served.

@@ -45,7 +45,7 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: R
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-export const READY_LINE = /^fngate ready on (http:\/\/\S+) \((\d+) functions? in (\d+) ms(?:, (\d+) from build cache)?\)$/m;
+export const READY_LINE = /^fngate ready on (http:\/\/\S+) \((\d+) functions? in (\d+) ms(?:, (\d+) from build cache)?(?:, (\d+) warming)?\)$/m;
 
 /** Waits for the ready line and returns the URL it announces. */
 export async function waitForReady(cli: CliProcess): Promise<string> {

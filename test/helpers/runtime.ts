@@ -33,11 +33,16 @@ export interface StartedRuntime {
   fetch(path: string, init?: RequestInit): Promise<Response>;
 }
 
-/** Starts the real runtime on a free port; closed automatically after the test. */
-export async function startRuntime(options: RuntimeOptions): Promise<StartedRuntime> {
+/**
+ * Starts the real runtime on a free port; closed automatically after the test. Resolves once
+ * every function has started (`warmed: false`: as soon as it listens).
+ */
+export async function startRuntime(options: RuntimeOptions & { warmed?: boolean }): Promise<StartedRuntime> {
   const logs = createTestLogger();
-  const runtime = await createRuntime({ port: 0, logger: logs, ...options });
+  const { warmed = true, ...runtimeOptions } = options;
+  const runtime = await createRuntime({ port: 0, logger: logs, ...runtimeOptions });
   open.push(runtime);
+  if (warmed) await runtime.warmed();
   return {
     runtime,
     url: runtime.url,

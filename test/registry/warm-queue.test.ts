@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { WarmQueue } from '../../runtime/registry/warm-queue.js';
+
+/** A task that finishes when the test says so, recording when it started. */
+function gate(started: string[], key: string) {
+  let open!: () => void;
+  const done = new Promise<void>((resolve) => (open = resolve));
+  return { task: () => (started.push(key), done.then(() => key)), open };
+}
+
+describe('WarmQueue', () => {
+  it('runs at most `slots` tasks at once, the rest in order as slots free up', async () => {
+    const queue = new WarmQueue(2);
+    const started: string[] = [];
+    const gates = ['a', 'b', 'c', 'd'].map((key) => ({ key, ...gate(started, key) }));
+    const results = gates.map(({ key, task }) => queue.run(key, task));
+    expect(started).toEqual(['a', 'b']);
+    expect(queue.queued).toBe(2);
+    gates[1]!.open();
+    await results[1];
+    await Promise.resolve();
+    expect(started).toEqual(['a', 'b', 'c']);
+    gates[0]!.open();
+    gates[2]!.open();
+    gates[3]!.open();
+    expect(await Promise.all(results)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('starts a prioritized task before the ones queued ahead of it', async () => {
+    const queue = new WarmQueue(1);
+    const started: string[] = [];
+    const gates = ['a', 'b', 'c', 'd'].map((key) => ({ key, ...gate(started, key) }));
+    const results = gates.map(({ key, task }) => queue.run(key, task));
+    queue.prioritize('d');
+    queue.prioritize('a'); // already running: nothing to do
+    for (const g of gates) g.open();
+    await Promise.all(results);
+    expect(started).toEqual(['a', 'd', 'b', 'c']);
+  });
+
+  it('frees the slot of a task that fails', async () => {
+    const queue = new WarmQueue(1);
+    await expect(queue.run('a', () => Promise.reject(new Error('load failed')))).rejects.toThrow('load failed');
+    expect(await queue.run('b', () => Promise.resolve('b'))).toBe('b');
+  });
+});
