@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
+
+/** How long a file every function reads is taken as read (a start-up checks all cache entries within this). */
+const SHARED_READ_MS = 1000;
 
 /** Read from esbuild's package.json: importing esbuild would start its service, which a cache hit never needs. */
 const esbuildVersion = (createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version;
@@ -19,6 +22,7 @@ const esbuildVersion = (createRequire(import.meta.url)('esbuild/package.json') a
 export class BuildCache {
   readonly #dir: string;
   readonly #root: string;
+  readonly #recent = new Map<string, { readonly at: number; readonly content: Promise<Buffer | 'absent' | undefined> }>();
 
   constructor(root: string) {
     this.#root = root;
@@ -62,13 +66,32 @@ export class BuildCache {
     const resolution = ['package.json', 'package-lock.json', 'tsconfig.json'].map((file) => join(this.#root, file));
     // Read all at once: a bundle with its dependencies has a hundred inputs or more.
     const contents = await Promise.all([
-      ...resolution.map((file) => readFile(file).catch(() => 'absent')),
-      ...inputs.map((file) => readFile(file).catch(() => undefined)),
+      ...resolution.map((file) => this.#readShared(file, 'absent')),
+      ...inputs.map((file) => (this.#isShared(file) ? this.#readShared(file, undefined) : readFile(file).catch(() => undefined))),
     ]);
     if (contents.includes(undefined)) return undefined;
     const hash = createHash('sha256').update(`${esbuildVersion}\0${optionsKey}\0`);
     [...resolution, ...inputs].forEach((file, index) => hash.update(`${file}\0`).update(contents[index]!).update('\0'));
     return hash.digest('hex');
+  }
+
+  /**
+   * Files every function's key reads (package.json and the lockfile, fngate's worker code,
+   * dependencies): read once per start-up burst, not once per function (a hundred functions
+   * read the lockfile a hundred times). Kept for SHARED_READ_MS, so an edit is seen at once.
+   */
+  #readShared<T extends 'absent' | undefined>(file: string, missing: T): Promise<Buffer | T> {
+    const now = performance.now();
+    const recent = this.#recent.get(file);
+    if (recent !== undefined && now - recent.at < SHARED_READ_MS) return recent.content as Promise<Buffer | T>;
+    const content = readFile(file).catch(() => missing);
+    this.#recent.set(file, { at: now, content });
+    return content;
+  }
+
+  /** Outside the project's own sources: node_modules, fngate's worker code. */
+  #isShared(file: string): boolean {
+    return file.includes(`${sep}node_modules${sep}`) || !file.startsWith(this.#root + sep);
   }
 
   #file(name: string, extension: string): string {

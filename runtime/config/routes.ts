@@ -103,8 +103,21 @@ type Segment =
   | { readonly kind: 'param'; readonly test: RegExp | undefined }
   | { readonly kind: 'rest'; readonly test: RegExp | undefined; readonly prefix: string };
 
+/** Parsed shapes by path: every route is compared with every other (a hundred functions: 5,000 pairs). */
+const shapes = new Map<string, Segment[][]>();
+
 /** `/files/:name?` matches `/files` and `/files/x`: both shapes. */
 function expandOptional(path: string): Segment[][] {
+  let known = shapes.get(path);
+  if (known === undefined) {
+    known = parseShapes(path);
+    if (shapes.size > 10_000) shapes.clear();
+    shapes.set(path, known);
+  }
+  return known;
+}
+
+function parseShapes(path: string): Segment[][] {
   const raw = path.slice(1).split('/');
   const segments = raw.map((text, i) => toSegment(text, i === raw.length - 1));
   return PARAM_SEGMENT.exec(raw[raw.length - 1]!)?.[3] ? [segments.slice(0, -1), segments] : [segments];

@@ -46,12 +46,10 @@ export class FunctionStats {
   readonly #otherStatuses = new Map<number, number>();
   /**
    * The last SAMPLES answers: when (performance.now()), queue wait, run time and their total
-   * (ms). A failure has only a total (NaN for the others).
+   * (ms). A failure has only a total (NaN for the others). Allocated by the first answer: 256 KB
+   * for a function nobody calls would be most of an idle project of a hundred functions.
    */
-  readonly #at = new Float64Array(SAMPLES);
-  readonly #queueMs = new Float64Array(SAMPLES);
-  readonly #runMs = new Float64Array(SAMPLES);
-  readonly #totalMs = new Float64Array(SAMPLES);
+  #ring: Ring | undefined;
   #samples = 0;
   readonly #second = new Float64Array(RING).fill(-1);
   readonly #count = new Float64Array(RING);
@@ -61,11 +59,12 @@ export class FunctionStats {
     this.completed++;
     this.#countStatus(status);
     const now = performance.now();
+    const ring = (this.#ring ??= newRing());
     const slot = this.#samples++ & (SAMPLES - 1);
-    this.#at[slot] = now;
-    this.#queueMs[slot] = queueMs;
-    this.#runMs[slot] = runMs;
-    this.#totalMs[slot] = queueMs + runMs;
+    ring.at[slot] = now;
+    ring.queueMs[slot] = queueMs;
+    ring.runMs[slot] = runMs;
+    ring.totalMs[slot] = queueMs + runMs;
     this.#countRate(now);
   }
 
@@ -76,11 +75,12 @@ export class FunctionStats {
     const now = performance.now();
     // A timeout, a crash, a throwing handler count in `total` with the time they took.
     if (isTimedFailure(code)) {
+      const ring = (this.#ring ??= newRing());
       const slot = this.#samples++ & (SAMPLES - 1);
-      this.#at[slot] = now;
-      this.#queueMs[slot] = NaN;
-      this.#runMs[slot] = NaN;
-      this.#totalMs[slot] = totalMs;
+      ring.at[slot] = now;
+      ring.queueMs[slot] = NaN;
+      ring.runMs[slot] = NaN;
+      ring.totalMs[slot] = totalMs;
     }
     this.#countRate(now);
     this.lastErrors.unshift({ at: new Date().toISOString(), code, status, message });
@@ -116,23 +116,26 @@ export class FunctionStats {
   }
 
   queuePercentiles(): Percentiles | null {
-    return this.#percentiles(this.#queueMs);
+    return this.#percentiles('queueMs');
   }
 
   runPercentiles(): Percentiles | null {
-    return this.#percentiles(this.#runMs);
+    return this.#percentiles('runMs');
   }
 
   /** Queue wait plus run of every request that got an answer in time or failed on the way (timeouts included). */
   totalPercentiles(): Percentiles | null {
-    return this.#percentiles(this.#totalMs);
+    return this.#percentiles('totalMs');
   }
 
-  #percentiles(values: Float64Array): Percentiles | null {
+  #percentiles(kind: 'queueMs' | 'runMs' | 'totalMs'): Percentiles | null {
+    const ring = this.#ring;
+    if (ring === undefined) return null;
+    const values = ring[kind];
     const since = performance.now() - WINDOW_MS;
     const held = Math.min(this.#samples, SAMPLES);
     const recent: number[] = [];
-    for (let i = 0; i < held; i++) if (this.#at[i]! >= since && !Number.isNaN(values[i]!)) recent.push(values[i]!);
+    for (let i = 0; i < held; i++) if (ring.at[i]! >= since && !Number.isNaN(values[i]!)) recent.push(values[i]!);
     if (recent.length === 0) return null;
     recent.sort((a, b) => a - b);
     const at = (p: number) => recent[Math.min(recent.length - 1, Math.ceil((p / 100) * recent.length) - 1)]!;
@@ -153,6 +156,17 @@ export class FunctionStats {
     }
     this.#count[slot]!++;
   }
+}
+
+interface Ring {
+  readonly at: Float64Array;
+  readonly queueMs: Float64Array;
+  readonly runMs: Float64Array;
+  readonly totalMs: Float64Array;
+}
+
+function newRing(): Ring {
+  return { at: new Float64Array(SAMPLES), queueMs: new Float64Array(SAMPLES), runMs: new Float64Array(SAMPLES), totalMs: new Float64Array(SAMPLES) };
 }
 
 function round(ms: number): number {

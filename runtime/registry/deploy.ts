@@ -49,7 +49,7 @@ export interface PrepareSteps {
    */
   readonly verify: boolean;
   /** The build is done (successfully or not), with the files it read; the pool and its warm-up come next. */
-  readonly onBuilt?: (build: { readonly ok: boolean; readonly inputs: readonly string[]; readonly unresolved: boolean }) => void;
+  readonly onBuilt?: (build: { readonly ok: boolean; readonly inputs: readonly string[]; readonly unresolved: boolean; readonly cached: boolean }) => void;
   /** Runs the pool's start and warm-up when it is this function's turn (start-up order). @default at once */
   readonly inTurn?: <T>(task: () => Promise<T>) => Promise<T>;
 }
@@ -64,7 +64,7 @@ export async function prepareVersion(
 ): Promise<PreparedVersion> {
   const { name, root, source } = steps;
   const build = await source.build();
-  steps.onBuilt?.({ ok: build.ok, inputs: build.inputs, unresolved: !build.ok && build.unresolved });
+  steps.onBuilt?.({ ok: build.ok, inputs: build.inputs, unresolved: !build.ok && build.unresolved, cached: build.ok && build.cached });
   if (!build.ok) {
     const error = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to build: ${build.message}`, { fn: name, detail: build.report });
     return { outcome: { ok: false, error, report: build.report }, built: false, inputs: build.inputs, unresolved: build.unresolved };

@@ -47,6 +47,8 @@ interface Entry {
   shared: SharedArrayBuffer | null;
   /** Its first deploy at start-up, while it runs: requests that arrive meanwhile wait for it. */
   starting: Promise<DeployResult> | undefined;
+  /** Its latest build came from the build cache (known before the version serves). */
+  cached: boolean;
 }
 
 /**
@@ -117,6 +119,7 @@ export class FunctionRegistry {
       nextVersion: 1,
       shared: null,
       starting: undefined,
+      cached: false,
     };
     this.#entries.set(config.name, entry);
     return entry;
@@ -193,7 +196,7 @@ export class FunctionRegistry {
       version: live?.version ?? null,
       builtAt: live?.builtAt ?? null,
       readyMs: live?.readyMs ?? null,
-      fromCache: live?.fromCache ?? false,
+      fromCache: live?.fromCache ?? entry?.cached ?? false,
       threads: pool?.threads ?? 0,
       busyThreads: pool?.busyThreads ?? 0,
       running: pool?.running ?? 0,
@@ -278,6 +281,7 @@ export class FunctionRegistry {
       onBuilt: (build) => {
         entry.inputs = build.ok ? build.inputs : [...new Set([...entry.inputs, ...build.inputs])];
         entry.unresolved = build.unresolved;
+        entry.cached = build.cached;
         first?.onBuilt?.(build);
       },
       name,
