@@ -206,3 +206,49 @@ describe.skipIf(!hasChromium)('the /_fngate/ dashboard in a real browser', () =>
     expect(new Set(polls)).toEqual(new Set(['Bearer dash-token']));
   });
 });
+
+describe.skipIf(!hasChromium)('the dashboard with a hundred functions', () => {
+  it('shows one row per function, busiest first, with a filter, and a chosen function\'s card', { timeout: 120_000 }, async () => {
+    const files: Record<string, string> = {};
+    const lines = ['defaults:', '  minThreads: 0', '  maxThreads: 1', 'functions:'];
+    for (let i = 0; i < 100; i++) {
+      lines.push(`  f${i}:`, `    routes: GET /f${i}`);
+      files[`functions/f${i}.ts`] = `export default () => ({ fn: ${i} });\n`;
+    }
+    const project = await createProject({ ...files, 'config.yaml': `${lines.join('\n')}\n` });
+    const server = await startRuntime({ cwd: project.dir, mode: 'dev' });
+    const { page, pageErrors } = await openDashboard(server);
+    const rows = page.locator('#rows tr:not([hidden])');
+    await waitFor(async () => (await rows.count()) === 100, { timeoutMs: 20_000, what: 'a row per function' });
+    // No card is drawn until one is chosen.
+    expect(await page.locator('main .card').count()).toBe(0);
+
+    // Traffic on f42 only: it moves to the top.
+    let stop = false;
+    const load = (async () => {
+      while (!stop) await (await server.fetch('/f42')).text();
+    })();
+    try {
+      await waitFor(async () => (await rows.first().getAttribute('data-function')) === 'f42', { timeoutMs: 20_000, what: 'f42 to be the busiest row' });
+    } finally {
+      stop = true;
+      await load;
+    }
+
+    await page.fill('#filter', 'f4');
+    await waitFor(async () => (await rows.count()) === 11, { timeoutMs: 10_000, what: 'the rows matching "f4"' });
+    expect((await page.locator('#compact-count').textContent()) ?? '').toMatch(/^11 of 100 functions/);
+
+    await page.fill('#filter', '/f7');
+    await page.locator('#rows tr[data-function="f7"]').click();
+    const card = page.locator('main .card[data-function="f7"]');
+    await card.waitFor({ timeout: 10_000 });
+    expect(await card.isVisible()).toBe(true);
+    expect(await page.locator('main .card').count()).toBe(1);
+
+    // The cards view is one click away.
+    await page.click('#view-cards');
+    await waitFor(async () => (await page.locator('main .card').count()) === 100, { timeoutMs: 20_000, what: 'every card' });
+    expect(pageErrors).toEqual([]);
+  });
+});
