@@ -13,6 +13,7 @@ import { createBenchProject } from './project.js';
 import type { Row } from './row.js';
 import { bigBodyRow, heavyLightRow } from './rows-latency.js';
 import { builtStartRow, coldStartRow, memoryRow, reloadRow } from './rows-lifecycle.js';
+import { coldFunctionRow, idleCostRow, manyFunctionsRow } from './rows-scale.js';
 import { helloRows, scalingRow } from './rows-throughput.js';
 
 export interface BenchResults {
@@ -48,8 +49,11 @@ export async function runBench(profile: Profile, only?: ReadonlySet<string>, log
       if (wanted('B6')) add(await coldStartRow(profile));
       if (wanted('B7')) add(await reloadRow(profile));
       if (wanted('B12')) add(await builtStartRow(profile));
+      if (wanted('B9')) add(await manyFunctionsRow(profile));
+      if (wanted('B11')) add(await coldFunctionRow(profile));
     };
     // B6 and B7 run in B8's idle wait, in their own processes: B8's server only sits there.
+    if (wanted('B10')) add(await idleCostRow(profile));
     if (wanted('B8')) {
       const memory = await memoryRow(profile, lifecycle);
       add(memory);
