@@ -7,6 +7,7 @@ import { forDebugging } from './config/debug-config.js';
 import { loadConfig } from './config/load-config.js';
 import type { ResolvedConfig } from './config/resolve-config.js';
 import { createGateway, type GatewayRoute } from './gateway/create-gateway.js';
+import { createHostCheck } from './gateway/host-check.js';
 import { startHttpServer, type HttpServer } from './gateway/http-server.js';
 import { consoleLogger, type Logger } from './common/logger.js';
 import { Monitor } from './observe/monitor.js';
@@ -148,6 +149,9 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       metrics: () => monitor.renderMetrics(),
     };
   };
+  const listenHost = options.host ?? config.server.host;
+  // The address the server is bound to, once it is (a name like localhost resolves then).
+  let boundAddress: string | undefined;
   const gatewayFor = (served: ResolvedConfig) =>
     createGateway({
       routes: routeTable(served),
@@ -157,20 +161,27 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       recorder: (fn) => monitor.recorder(fn),
       unrouted: (method, target, error) => monitor.unrouted(method, target, error),
       admin: adminFor(served),
+      hostAllowed: hostCheckFor(served),
     });
+  // Built lazily: the first gateway exists before the server listens.
+  const hostCheckFor = (served: ResolvedConfig) => {
+    let check: ReturnType<typeof createHostCheck> | undefined;
+    return (host: string | undefined) => (check ??= createHostCheck(served.server.allowedHosts, boundAddress ?? listenHost)) === null || check(host);
+  };
 
   let server: HttpServer | undefined;
   let reloader: import('./watch/hot-reload.js').HotReloader | undefined;
   try {
     await Promise.all(Object.values(config.functions).map((fn) => registry.add(fn)));
     const started = await startHttpServer({
-      host: options.host ?? config.server.host,
+      host: listenHost,
       port: options.port ?? config.server.port,
       gateway: gatewayFor(config),
       headersTimeout: config.server.headersTimeout,
       requestTimeout: config.server.requestTimeout,
     });
     server = started;
+    boundAddress = started.host;
     if (options.watch) {
       // Loaded only to watch: `fngate start` never pays for chokidar.
       const { HotReloader } = await import('./watch/hot-reload.js');

@@ -40,7 +40,7 @@ function oversized(): Promise<number> {
     });
     socket.on('error', reject);
     socket.on('close', () => reject(new Error('closed without an answer')));
-    socket.write(`POST /echo HTTP/1.1\r\nHost: soak\r\nContent-Length: ${20 * 1024 * 1024}\r\n\r\n${'x'.repeat(1024)}`);
+    socket.write(`POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${20 * 1024 * 1024}\r\n\r\n${'x'.repeat(1024)}`);
   });
 }
 

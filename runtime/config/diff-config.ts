@@ -15,10 +15,10 @@ export interface FunctionChange {
 }
 
 export interface ServerChange {
-  readonly key: 'host' | 'port' | 'bodyLimit' | 'shutdownTimeout' | 'headersTimeout' | 'requestTimeout' | 'admin';
+  readonly key: 'host' | 'port' | 'bodyLimit' | 'shutdownTimeout' | 'headersTimeout' | 'requestTimeout' | 'allowedHosts' | 'admin';
   readonly before: string;
   readonly after: string;
-  /** host, port and the socket timeouts need a restart; bodyLimit, shutdownTimeout and admin apply at once. */
+  /** host, port and the socket timeouts need a restart; bodyLimit, shutdownTimeout, allowedHosts and admin apply at once. */
   readonly live: boolean;
 }
 
@@ -57,6 +57,11 @@ export function diffConfig(before: ResolvedConfig, after: ResolvedConfig): Confi
       server.push({ key, before: formatDuration(s0[key]), after: formatDuration(s1[key]), live: key === 'shutdownTimeout' });
     }
   }
+
+  const hosts0 = describeHosts(s0.allowedHosts);
+  const hosts1 = describeHosts(s1.allowedHosts);
+  // The gateway, which checks the Host header, is rebuilt with every applied config.
+  if (hosts0 !== hosts1) server.push({ key: 'allowedHosts', before: hosts0, after: hosts1, live: true });
 
   if (describeAdmin(s0.admin) !== describeAdmin(s1.admin) || tokenOf(s0.admin) !== tokenOf(s1.admin)) {
     // The gateway is rebuilt with every applied config, endpoints included.
@@ -105,6 +110,10 @@ function diffFunction(before: ResolvedFunction, after: ResolvedFunction, root: s
   const routesAfter = after.routes.map((r) => r.source).join(', ');
   if (routesBefore !== routesAfter) details.push(`routes [${routesAfter}]`);
   return { before, after, needsNewVersion, details };
+}
+
+function describeHosts(hosts: ResolvedServer['allowedHosts']): string {
+  return hosts === true ? 'any' : `[${hosts.join(', ')}]`;
 }
 
 /** Never prints a token, only whether there is one. */

@@ -18,6 +18,11 @@ export interface ResolvedServer {
   /** Milliseconds a client has to send its whole request. */
   readonly requestTimeout: number;
   /**
+   * Host names requests may name besides localhost and loopback IPs while the server listens on
+   * a loopback address (lower-case; `.example.test` = it and its subdomains), or `true`: any.
+   */
+  readonly allowedHosts: true | readonly string[];
+  /**
    * The `/_fngate/` endpoints: `undefined` when config does not say (on in dev, off in start),
    * `false` off, else on, behind `token` when it is not null.
    */
@@ -117,6 +122,7 @@ export function resolveConfig(
     shutdownTimeout: parseDuration(user.server?.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeout),
     headersTimeout: parseDuration(user.server?.headersTimeout ?? SERVER_DEFAULTS.headersTimeout),
     requestTimeout: parseDuration(user.server?.requestTimeout ?? SERVER_DEFAULTS.requestTimeout),
+    allowedHosts: resolveAllowedHosts(user.server?.allowedHosts, issues),
     admin: resolveAdmin(user.server?.admin, context.env, issues),
   };
   if (server.headersTimeout <= 0 || server.requestTimeout <= 0) {
@@ -235,6 +241,23 @@ export function resolveConfig(
 
   if (issues.length > 0) return { issues };
   return { config: deepFreeze({ file: context.file, root, server, functions }) };
+}
+
+/** Host names as the Host header carries them, without port or scheme; compared lower-case. */
+function resolveAllowedHosts(hosts: true | string[] | undefined, issues: ConfigIssue[]): ResolvedServer['allowedHosts'] {
+  if (hosts === undefined) return [];
+  if (hosts === true) return true;
+  return hosts.flatMap((host, index) => {
+    const trimmed = host.trim().toLowerCase().replace(/\.$/, '');
+    // An IPv6 address comes bracketed, as in a Host header: [fe80::1].
+    const bracketed = /^\[[0-9a-f:.]+\]$/.test(trimmed);
+    const name = bracketed ? trimmed.slice(1, -1) : trimmed;
+    if (!bracketed && /[\s/@[\]]|:\d*$|^\.?$/.test(name)) {
+      issues.push({ path: ['server', 'allowedHosts', index], message: `expected a host name without scheme, port or path (like myapp.test or .myapp.test), got ${JSON.stringify(host)}` });
+      return [];
+    }
+    return [name];
+  });
 }
 
 function resolveAdmin(

@@ -32,6 +32,8 @@ export interface GatewayOptions {
   readonly unrouted?: (method: string, target: string, error: FngateError) => void;
   /** The /_fngate/ endpoints; null: off (they answer 404). */
   readonly admin: AdminEndpoints | null;
+  /** Whether a request may name this Host (see host-check.ts); null: any may. */
+  readonly hostAllowed: ((host: string | undefined) => boolean) | null;
 }
 
 export interface Gateway {
@@ -103,6 +105,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     bodyLimit: options.bodyLimit,
     fetch(request, env) {
       const target = env.incoming.url ?? '/';
+      // Before routing: a rebinding page must not learn even which paths exist.
+      if (options.hostAllowed !== null && !options.hostAllowed(env.incoming.headers.host)) {
+        return unrouted(request.method, target, hostNotAllowed(env.incoming.headers.host!));
+      }
       if (target.includes('%')) {
         const path = target.split('?', 1)[0]!;
         try {
@@ -114,6 +120,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       return app.fetch(request, env);
     },
   };
+}
+
+function hostNotAllowed(host: string): FngateError {
+  return new FngateError(
+    'FNGATE_HOST_NOT_ALLOWED',
+    `Host "${host}" is not allowed: fngate listens on a loopback address and answers only requests for localhost or a loopback IP ` +
+      '(protection against DNS rebinding); to use this name, add it to server.allowedHosts in config.yaml',
+  );
 }
 
 const kInvocation = Symbol('fngate.invocation');
