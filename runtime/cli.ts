@@ -99,6 +99,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     inspectUrl = inspector.url();
   }
 
+  refuseDebuggerSignal();
   let runtime: Runtime;
   try {
     runtime = await createRuntime({
@@ -167,6 +168,16 @@ function parseInspect(value: string): { host: string; port: number } | string {
   const port = Number(match?.[2]);
   if (!match || !Number.isInteger(port) || port > 65535) return `invalid --inspect "${value}": expected [HOST:]PORT, e.g. --inspect=9230`;
   return { host: match[1] ?? '127.0.0.1', port };
+}
+
+/**
+ * Node opens its debugger on SIGUSR1 unless someone listens for the signal, and function code
+ * can send it (`process.kill(process.pid, 'SIGUSR1')`): the debugger's main-thread target is the
+ * gateway thread, everything the function threads are kept from. Listening, before any function
+ * code runs, keeps it closed; `fngate dev --inspect` is the way to debug.
+ */
+function refuseDebuggerSignal(): void {
+  process.on('SIGUSR1', () => consoleLogger.warn('SIGUSR1 ignored: fngate does not open the debugger on a signal (function code could send one); use fngate dev --inspect'));
 }
 
 function handleSignals(runtime: Runtime): void {
