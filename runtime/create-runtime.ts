@@ -179,6 +179,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       gateway: gatewayFor(config),
       headersTimeout: config.server.headersTimeout,
       requestTimeout: config.server.requestTimeout,
+      onWriteFailure: ({ fn, error, sent }) =>
+        logger.error(
+          `✘ ${fn === undefined ? 'a response' : `[${fn}] its response`} could not be sent as it was: ${error.message}; ` +
+            (sent === null ? 'its headers were out, so the connection was closed' : `answered ${sent.status} ${sent.code} instead`),
+        ),
     });
     server = started;
     boundAddress = started.host;

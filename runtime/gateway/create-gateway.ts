@@ -7,6 +7,7 @@ import { FngateError } from '../common/errors.js';
 import type { RequestRecorder } from '../observe/monitor.js';
 import type { TaskEnvelope } from '../protocol/envelope.js';
 import type { Invocation, Invoke } from '../protocol/invocation.js';
+import { kFunction } from './guarded-response.js';
 import { readBody } from './read-body.js';
 import { asFngateError, errorResponse, replyResponse } from './responses.js';
 
@@ -131,7 +132,7 @@ function hostNotAllowed(host: string): FngateError {
 }
 
 const kInvocation = Symbol('fngate.invocation');
-type InvokedResponse = GatewayContext['env']['outgoing'] & { [kInvocation]?: Invocation };
+type InvokedResponse = GatewayContext['env']['outgoing'] & { [kInvocation]?: Invocation; [kFunction]?: string };
 
 /** A response closed before it was finished: its client left, so its request is cancelled. */
 function cancelIfUnanswered(this: InvokedResponse): void {
@@ -141,6 +142,8 @@ function cancelIfUnanswered(this: InvokedResponse): void {
 function functionHandler(fn: string, hasParams: boolean, recorder: RequestRecorder, options: GatewayOptions) {
   return async (c: GatewayContext): Promise<Response> => {
     const { incoming, outgoing } = c.env;
+    // Should Node refuse to write the reply, the error answer names the function.
+    (outgoing as InvokedResponse)[kFunction] = fn;
     const method = c.req.method;
     const started = performance.now();
     const requestId = nextRequestId++;

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Gateway } from './create-gateway.js';
+import { guardedResponseClass, type WriteFailure } from './guarded-response.js';
 import { tooLarge } from './read-body.js';
 
 /** Idle keep-alive connections close after this long (Node's default). */
@@ -55,6 +56,8 @@ export interface HttpServerOptions {
   readonly headersTimeout: number;
   /** Milliseconds a client has to send its whole request (408 after). */
   readonly requestTimeout: number;
+  /** A response Node refused to write as it was (see guarded-response.ts). */
+  readonly onWriteFailure?: (failure: WriteFailure) => void;
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
@@ -70,6 +73,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     hostname: options.host,
     port: options.port,
     serverOptions: {
+      // A class for requests of any type; the server option is typed for its default IncomingMessage.
+      ServerResponse: guardedResponseClass(options.onWriteFailure ?? (() => {})) as unknown as typeof ServerResponse,
       headersTimeout: options.headersTimeout,
       requestTimeout: options.requestTimeout,
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
