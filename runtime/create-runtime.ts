@@ -12,6 +12,7 @@ import { startHttpServer, type HttpServer } from './gateway/http-server.js';
 import { consoleLogger, type Logger } from './common/logger.js';
 import { Monitor } from './observe/monitor.js';
 import { createBundleDir } from './bundle/bundle-dir.js';
+import { formatDuration } from './config/units.js';
 import { FunctionRegistry } from './registry/function-registry.js';
 
 export interface RuntimeOptions {
@@ -156,6 +157,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     createGateway({
       routes: routeTable(served),
       bodyLimit: served.server.bodyLimit,
+      sendTimeout: served.server.sendTimeout,
+      sendBufferLimit: served.server.sendBufferLimit,
       exposeStacks: mode === 'dev',
       invoke: (fn, envelope, sink) => registry.invoke(fn, envelope, sink),
       recorder: (fn) => monitor.recorder(fn),
@@ -183,6 +186,11 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         logger.error(
           `✘ ${fn === undefined ? 'a response' : `[${fn}] its response`} could not be sent as it was: ${error.message}; ` +
             (sent === null ? 'its headers were out, so the connection was closed' : `answered ${sent.status} ${sent.code} instead`),
+        ),
+      onSendClosed: ({ reason, fn, request, held, stalledMs }) =>
+        logger.warn(
+          `✘ closed the connection of ${request}${fn === undefined ? '' : ` (${fn})`}: its client took none of the response for ${formatDuration(Math.round(stalledMs))}, ` +
+            `which held ${(held / 2 ** 20).toFixed(1)} MB (${reason === 'timeout' ? 'server.sendTimeout' : 'server.sendBufferLimit: clients that stopped reading held more'})`,
         ),
     });
     server = started;

@@ -15,10 +15,20 @@ export interface FunctionChange {
 }
 
 export interface ServerChange {
-  readonly key: 'host' | 'port' | 'bodyLimit' | 'shutdownTimeout' | 'headersTimeout' | 'requestTimeout' | 'allowedHosts' | 'admin';
+  readonly key:
+    | 'host'
+    | 'port'
+    | 'bodyLimit'
+    | 'shutdownTimeout'
+    | 'headersTimeout'
+    | 'requestTimeout'
+    | 'sendTimeout'
+    | 'sendBufferLimit'
+    | 'allowedHosts'
+    | 'admin';
   readonly before: string;
   readonly after: string;
-  /** host, port and the socket timeouts need a restart; bodyLimit, shutdownTimeout, allowedHosts and admin apply at once. */
+  /** host, port and the request timeouts need a restart; the rest apply at once. */
   readonly live: boolean;
 }
 
@@ -48,13 +58,14 @@ export function diffConfig(before: ResolvedConfig, after: ResolvedConfig): Confi
   const s1 = after.server;
   if (s0.host !== s1.host) server.push({ key: 'host', before: s0.host, after: s1.host, live: false });
   if (s0.port !== s1.port) server.push({ key: 'port', before: String(s0.port), after: String(s1.port), live: false });
-  if (s0.bodyLimit !== s1.bodyLimit) {
-    server.push({ key: 'bodyLimit', before: formatSize(s0.bodyLimit), after: formatSize(s1.bodyLimit), live: true });
+  for (const key of ['bodyLimit', 'sendBufferLimit'] as const) {
+    if (s0[key] !== s1[key]) server.push({ key, before: formatSize(s0[key]), after: formatSize(s1[key]), live: true });
   }
-  for (const key of ['shutdownTimeout', 'headersTimeout', 'requestTimeout'] as const) {
+  for (const key of ['shutdownTimeout', 'headersTimeout', 'requestTimeout', 'sendTimeout'] as const) {
     if (s0[key] !== s1[key]) {
-      // The socket timeouts belong to the listening server; shutdownTimeout is read at shutdown.
-      server.push({ key, before: formatDuration(s0[key]), after: formatDuration(s1[key]), live: key === 'shutdownTimeout' });
+      // The request timeouts belong to the listening server; shutdownTimeout is read at shutdown,
+      // sendTimeout at every check of the connections being sent to.
+      server.push({ key, before: formatDuration(s0[key]), after: formatDuration(s1[key]), live: key === 'shutdownTimeout' || key === 'sendTimeout' });
     }
   }
 

@@ -17,6 +17,10 @@ export interface ResolvedServer {
   readonly headersTimeout: number;
   /** Milliseconds a client has to send its whole request. */
   readonly requestTimeout: number;
+  /** Milliseconds a client may take none of a response before its connection is closed. */
+  readonly sendTimeout: number;
+  /** Bytes of response data clients that stopped reading may hold together. */
+  readonly sendBufferLimit: number;
   /**
    * Host names requests may name besides localhost and loopback IPs while the server listens on
    * a loopback address (lower-case; `.example.test` = it and its subdomains), or `true`: any.
@@ -73,6 +77,8 @@ export const SERVER_DEFAULTS = {
   shutdownTimeout: '10s',
   headersTimeout: '10s',
   requestTimeout: '60s',
+  sendTimeout: '60s',
+  sendBufferLimit: '256mb',
 } as const;
 
 export const POOL_DEFAULTS = {
@@ -122,6 +128,8 @@ export function resolveConfig(
     shutdownTimeout: parseDuration(user.server?.shutdownTimeout ?? SERVER_DEFAULTS.shutdownTimeout),
     headersTimeout: parseDuration(user.server?.headersTimeout ?? SERVER_DEFAULTS.headersTimeout),
     requestTimeout: parseDuration(user.server?.requestTimeout ?? SERVER_DEFAULTS.requestTimeout),
+    sendTimeout: parseDuration(user.server?.sendTimeout ?? SERVER_DEFAULTS.sendTimeout),
+    sendBufferLimit: parseSize(user.server?.sendBufferLimit ?? SERVER_DEFAULTS.sendBufferLimit),
     allowedHosts: resolveAllowedHosts(user.server?.allowedHosts, issues),
     admin: resolveAdmin(user.server?.admin, context.env, issues),
   };
@@ -133,6 +141,8 @@ export function resolveConfig(
       message: `requestTimeout (${server.requestTimeout} ms) must be >= headersTimeout (${server.headersTimeout} ms)`,
     });
   }
+
+  if (server.sendTimeout <= 0) issues.push({ path: ['server', 'sendTimeout'], message: 'must be greater than 0' });
 
   const entries = Object.entries(user.functions ?? {});
   if (entries.length === 0) {

@@ -72,6 +72,12 @@ export const serverSchema = z
     requestTimeout: duration().describe(
       'A client must send its whole request (headers and body) within this time, or it gets 408. Default: 60s.',
     ),
+    sendTimeout: duration().describe(
+      'A connection whose client takes none of the response it is sent for this long is closed, freeing the response; logged. Default: 60s.',
+    ),
+    sendBufferLimit: size().describe(
+      'Most response data fngate holds for clients that stopped reading (took nothing for 5 s); past it, the connections that stopped longest ago are closed. Default: 256mb.',
+    ),
     allowedHosts: z
       .union(
         [

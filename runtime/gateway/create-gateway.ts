@@ -23,6 +23,10 @@ export interface GatewayOptions {
   readonly routes: readonly GatewayRoute[];
   /** Bytes. */
   readonly bodyLimit: number;
+  /** Milliseconds; see Gateway. */
+  readonly sendTimeout: number;
+  /** Bytes; see Gateway. */
+  readonly sendBufferLimit: number;
   /** Include stacks in error bodies (dev only). */
   readonly exposeStacks: boolean;
   /** Starts a request on a function; throws an FngateError when it cannot (e.g. unavailable). */
@@ -42,6 +46,10 @@ export interface Gateway {
   fetch(request: Request, env: HttpBindings): Response | Promise<Response>;
   /** Bytes (server.bodyLimit), for refusing an announced body before it is sent. */
   readonly bodyLimit: number;
+  /** Milliseconds a client may take nothing of a response it is sent (server.sendTimeout). */
+  readonly sendTimeout: number;
+  /** Bytes of response data clients that stopped reading may hold together (server.sendBufferLimit). */
+  readonly sendBufferLimit: number;
 }
 
 type GatewayContext = Context<{ Bindings: HttpBindings }>;
@@ -104,6 +112,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     bodyLimit: options.bodyLimit,
+    sendTimeout: options.sendTimeout,
+    sendBufferLimit: options.sendBufferLimit,
     fetch(request, env) {
       const target = env.incoming.url ?? '/';
       // Before routing: a rebinding page must not learn even which paths exist.

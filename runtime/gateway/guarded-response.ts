@@ -1,8 +1,19 @@
 import { STATUS_CODES, ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { FngateError } from '../common/errors.js';
 
 /** Set by the gateway on a response that carries a function's reply: the function's name. */
 export const kFunction = Symbol('fngate.function');
+
+/**
+ * Bodies that only their response uses (a function's reply, moved from its thread): the send
+ * watch may free one as soon as the connection it was sent on is closed.
+ */
+const ownBodies = new WeakSet<ArrayBuffer>();
+
+export function ownBody(body: ArrayBuffer): void {
+  ownBodies.add(body);
+}
 
 /** A response fngate could not write as it was, and what was sent instead. */
 export interface WriteFailure {
@@ -25,8 +36,15 @@ const base = ServerResponse.prototype as unknown as Record<'writeHead' | 'write'
  * failure becomes a JSON FNGATE_* answer on a connection that stays usable; once the head is
  * out, the connection is closed cleanly instead (nothing else can frame the rest). Either way
  * `onFailure` hears of it.
+ *
+ * It also tells `onUnsent` of a response that could not hand all its data to the kernel (a large
+ * body, a client that reads slowly or not at all): see send-watch.ts.
  */
-export function guardedResponseClass(onFailure: (failure: WriteFailure) => void): typeof ServerResponse<IncomingMessage> {
+export function guardedResponseClass(hooks: {
+  onFailure: (failure: WriteFailure) => void;
+  onUnsent: (socket: Socket, fn: string | undefined, request: string, body: ArrayBuffer | undefined) => void;
+}): typeof ServerResponse<IncomingMessage> {
+  const { onFailure, onUnsent } = hooks;
   return class GuardedResponse extends ServerResponse {
     [kFunction]: string | undefined = undefined;
     /** The response was replaced by an error answer: whatever the original writer still sends is dropped. */
@@ -46,7 +64,9 @@ export function guardedResponseClass(onFailure: (failure: WriteFailure) => void)
       // false: a writer waiting for 'drain' stops; the response's 'close' then cancels its stream.
       if (this.#replaced) return false;
       try {
-        return base.write.call(this, a, b, c) as boolean;
+        const flushed = base.write.call(this, a, b, c) as boolean;
+        if (!flushed) this.#checkUnsent();
+        return flushed;
       } catch (error) {
         this.#fail(error as Error);
         return false;
@@ -56,7 +76,9 @@ export function guardedResponseClass(onFailure: (failure: WriteFailure) => void)
     override end(a?: unknown, b?: unknown, c?: unknown): this {
       if (this.#replaced) return this;
       try {
-        return base.end.call(this, a, b, c) as this;
+        base.end.call(this, a, b, c);
+        this.#checkUnsent(a instanceof Uint8Array && ownBodies.has(a.buffer as ArrayBuffer) ? (a.buffer as ArrayBuffer) : undefined);
+        return this;
       } catch (error) {
         this.#fail(error as Error);
         return this;
@@ -65,6 +87,11 @@ export function guardedResponseClass(onFailure: (failure: WriteFailure) => void)
 
     override flushHeaders(): void {
       if (!this.#replaced) super.flushHeaders();
+    }
+
+    #checkUnsent(body?: ArrayBuffer): void {
+      const socket = this.socket;
+      if (socket !== null && socket.writableLength > 0) onUnsent(socket, this[kFunction], `${this.req.method} ${this.req.url}`, body);
     }
 
     #fail(error: Error): void {

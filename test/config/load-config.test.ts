@@ -51,6 +51,8 @@ describe('config', () => {
       shutdownTimeout: 10_000,
       headersTimeout: 10_000,
       requestTimeout: 60_000,
+      sendTimeout: 60_000,
+      sendBufferLimit: 256 * 1024 * 1024,
       allowedHosts: [],
     });
     const sort = config.functions.sort!;
