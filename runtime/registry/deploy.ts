@@ -49,7 +49,16 @@ export async function prepareVersion(
   steps: PrepareSteps,
 ): Promise<PreparedVersion> {
   const { name, root, builder } = steps;
-  const build = await builder.build();
+  let build;
+  try {
+    build = await builder.build();
+  } catch (error) {
+    // Not a build error of the function's code (those come back as a failure): something went
+    // wrong around it. The function is unavailable, saying why; the server goes on.
+    const err = error instanceof Error ? error : new Error(String(error));
+    const failure = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to build: ${err.message}`, { fn: name, detail: err.stack });
+    return { outcome: { ok: false, error: failure, report: err.stack ?? err.message }, built: false, inputs: [], unresolved: false };
+  }
   if (!build.ok) {
     const error = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to build: ${build.message}`, { fn: name, detail: build.report });
     return { outcome: { ok: false, error, report: build.report }, built: false, inputs: build.inputs, unresolved: build.unresolved };
