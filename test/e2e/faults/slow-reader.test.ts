@@ -40,24 +40,24 @@ const closedLines = (started: StartedRuntime) => started.logs.lines.filter((line
 describe('fault: a client that stops reading its response', () => {
   it('closes its connection once it took nothing for server.sendTimeout, logs that once, and keeps serving', async () => {
     const started = await server('  sendTimeout: 500ms\n');
-    const client = await stalledClient(started.url, 64);
+    const client = await stalledClient(started.url, 16);
     await waitFor(() => closedLines(started).length > 0, { what: 'the server to close it' });
     await client.closed();
     expect(closedLines(started)).toHaveLength(1);
-    expect(closedLines(started)[0]).toMatch(/^✘ closed the connection of GET \/big\?mb=64 \(big\): its client took none of the response for .+, which held .+ \(server\.sendTimeout\)$/);
+    expect(closedLines(started)[0]).toMatch(/^✘ closed the connection of GET \/big\?mb=16 \(big\): its client took none of the response for .+, which held .+ \(server\.sendTimeout\)$/);
     expect(await (await started.fetch('/light')).text()).toBe('light');
     // A client that reads gets all of it, however long that takes.
-    expect((await (await started.fetch('/big?mb=64')).arrayBuffer()).byteLength).toBe(64 * 2 ** 20);
+    expect((await (await started.fetch('/big?mb=16')).arrayBuffer()).byteLength).toBe(16 * 2 ** 20);
     expect(closedLines(started)).toHaveLength(1);
   });
 
   it('closes the clients that stopped reading longest ago once together they hold more than server.sendBufferLimit', async () => {
-    const started = await server('  sendBufferLimit: 40mb\n');
-    const first = await stalledClient(started.url, 32);
-    const second = await stalledClient(started.url, 32);
+    const started = await server('  sendBufferLimit: 20mb\n');
+    const first = await stalledClient(started.url, 12);
+    const second = await stalledClient(started.url, 12);
     await waitFor(() => closedLines(started).length > 0, { what: 'the server to close one' });
     await first.closed();
-    expect(closedLines(started)).toEqual([expect.stringMatching(/^✘ closed the connection of GET \/big\?mb=32 \(big\): .* \(server\.sendBufferLimit: clients that stopped reading held more\)$/)]);
+    expect(closedLines(started)).toEqual([expect.stringMatching(/^✘ closed the connection of GET \/big\?mb=12 \(big\): .* \(server\.sendBufferLimit: clients that stopped reading held more\)$/)]);
     expect(await (await started.fetch('/light')).text()).toBe('light');
     second.socket.destroy();
   });
