@@ -42,7 +42,7 @@ functions:
   oom:      { routes: GET /oom, memoryLimit: 32mb, maxThreads: 1 }
   throws:   { routes: [GET /throws, POST /throws/json] }
   busy:     { routes: GET /busy, maxQueue: 64 }
-  big:      { routes: GET /big, memoryLimit: 256mb }
+  big:      { routes: GET /big, memoryLimit: 256mb, timeout: 60s }   # heavy: may queue behind sort on 2 cores
   trailer:  { routes: GET /trailer }
 `;
 
