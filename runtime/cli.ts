@@ -46,6 +46,8 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: readonly string[]): Pro
 /** Runs the CLI; resolves when a server is up, or after printing help. Sets process.exitCode on failure. */
 export async function main(argv: readonly string[]): Promise<void> {
   const first = argv[0];
+  // Before any function code can run: `fngate invoke` runs one too.
+  refuseDebuggerSignal();
   if (first !== undefined && Object.hasOwn(COMMANDS, first)) {
     const module = await COMMANDS[first]!();
     return module.run(argv.slice(1));
@@ -99,7 +101,6 @@ export async function main(argv: readonly string[]): Promise<void> {
     inspectUrl = inspector.url();
   }
 
-  refuseDebuggerSignal();
   let runtime: Runtime;
   try {
     runtime = await createRuntime({
