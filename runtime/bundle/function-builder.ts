@@ -147,7 +147,7 @@ export class FunctionBuilder {
 
   /**
    * One rebuild, on a fresh service if the current one died (before or during the call): a build
-   * the death cut short is tried once more. Returns 'died' when the service died again.
+   * the death cut short is tried once more. Returns { died } when the service died again.
    */
   async #rebuild(): Promise<esbuild.BuildResult<{ write: true; metafile: true }> | { died: Error }> {
     for (let attempt = 1; ; attempt++) {
