@@ -1,6 +1,6 @@
 import inspector from 'node:inspector';
 import { parseArgs } from 'node:util';
-import { parseForward, serve } from './commands/serve.js';
+import { parseForward, refuseDebuggerSignal, serve } from './commands/serve.js';
 import { fngateVersion } from './common/runtime-files.js';
 
 const USAGE = `Usage: fngate <command> [options]
@@ -51,6 +51,8 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: readonly string[]): Pro
 /** Runs the CLI; resolves when a server is up, or after printing help. Sets process.exitCode on failure. */
 export async function main(argv: readonly string[]): Promise<void> {
   const first = argv[0];
+  // Before any function code can run: `fngate invoke` runs one too.
+  refuseDebuggerSignal();
   if (first !== undefined && Object.hasOwn(COMMANDS, first)) {
     const module = await COMMANDS[first]!();
     return module.run(argv.slice(1));
@@ -132,6 +134,7 @@ function parseInspect(value: string): { host: string; port: number } | string {
   if (!match || !Number.isInteger(port) || port > 65535) return `invalid --inspect "${value}": expected [HOST:]PORT, e.g. --inspect=9230`;
   return { host: match[1] ?? '127.0.0.1', port };
 }
+
 
 
 function fail(message: string): void {

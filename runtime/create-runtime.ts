@@ -6,12 +6,14 @@ import { forDebugging } from './config/debug-config.js';
 import { loadConfig } from './config/load-config.js';
 import type { ResolvedConfig } from './config/resolve-config.js';
 import { createGateway, type GatewayRoute } from './gateway/create-gateway.js';
+import { createHostCheck } from './gateway/host-check.js';
 import { startHttpServer, type HttpServer } from './gateway/http-server.js';
 import { consoleLogger, type Logger } from './common/logger.js';
 import { startMetricsServer, type MetricsServer } from './observe/metrics-server.js';
 import { Monitor } from './observe/monitor.js';
 import { createBundleDir } from './bundle/bundle-dir.js';
 import { createPrebuiltSources } from './bundle/prebuilt-sources.js';
+import { formatDuration } from './config/units.js';
 import { FunctionRegistry } from './registry/function-registry.js';
 import { fngateVersion } from './common/runtime-files.js';
 
@@ -191,10 +193,15 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       metrics: () => monitor.renderMetrics(),
     };
   };
+  const listenHost = options.host ?? config.server.host;
+  // The address the server is bound to, once it is (a name like localhost resolves then).
+  let boundAddress: string | undefined;
   const gatewayFor = (served: ResolvedConfig) =>
     createGateway({
       routes: routeTable(served, forward),
       bodyLimit: served.server.bodyLimit,
+      sendTimeout: served.server.sendTimeout,
+      sendBufferLimit: served.server.sendBufferLimit,
       exposeStacks: mode === 'dev',
       invoke: (fn, envelope, sink) => registry.invoke(fn, envelope, sink),
       recorder: (fn) => monitor.recorder(fn),
@@ -205,7 +212,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         const warming = startingNow();
         return { state: warming.length > 0 ? 'starting' : 'ready', warming };
       },
+      hostAllowed: hostCheckFor(served),
     });
+  // Built lazily: the first gateway exists before the server listens.
+  const hostCheckFor = (served: ResolvedConfig) => {
+    let check: ReturnType<typeof createHostCheck> | undefined;
+    return (host: string | undefined) => (check ??= createHostCheck(served.server.allowedHosts, boundAddress ?? listenHost)) === null || check(host);
+  };
 
   /** SIGTERM (close()) was received: /_fngate/ready answers 503 from then on. */
   let draining = false;
@@ -221,13 +234,24 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     await startup.built;
     warmed = startup.deployed.then(() => {});
     const started = await startHttpServer({
-      host: options.host ?? config.server.host,
+      host: listenHost,
       port: options.port ?? config.server.port,
       gateway: gatewayFor(served),
       headersTimeout: config.server.headersTimeout,
       requestTimeout: config.server.requestTimeout,
+      onWriteFailure: ({ fn, error, sent }) =>
+        logger.error(
+          `✘ ${fn === undefined ? 'a response' : `[${fn}] its response`} could not be sent as it was: ${error.message}; ` +
+            (sent === null ? 'its headers were out, so the connection was closed' : `answered ${sent.status} ${sent.code} instead`),
+        ),
+      onSendClosed: ({ reason, fn, request, held, stalledMs }) =>
+        logger.warn(
+          `✘ closed the connection of ${request}${fn === undefined ? '' : ` (${fn})`}: its client took none of the response for ${formatDuration(Math.round(stalledMs))}, ` +
+            `which held ${(held / 2 ** 20).toFixed(1)} MB (${reason === 'timeout' ? 'server.sendTimeout' : 'server.sendBufferLimit: clients that stopped reading held more'})`,
+        ),
     });
     server = started;
+    boundAddress = started.host;
     if (config.server.metricsPort !== null) {
       monitor.enableMetrics();
       metricsServer = await startMetricsServer(started.host, config.server.metricsPort, () => monitor.renderMetrics());

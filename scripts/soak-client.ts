@@ -9,12 +9,17 @@ const url = process.argv[2]!;
 const durationMs = Number(process.argv[3]) * 1000;
 const concurrency = Number(process.argv[4] ?? 16);
 
+/** How a request ended when it had no status to show: the server cut a client that stopped reading. */
+type Outcome = number | 'aborted' | 'cut';
+
 interface Kind {
   readonly name: string;
   readonly weight: number;
-  readonly send: () => Promise<number | 'aborted'>;
-  /** The statuses this kind may get; anything else is reported as unexpected and fails the soak. */
-  readonly expect: readonly number[];
+  readonly send: () => Promise<Outcome>;
+  /** The outcomes this kind may get; anything else is reported as unexpected and fails the soak. */
+  readonly expect: readonly (number | 'cut')[];
+  /** Counts as heavy: light requests are timed apart while one is in flight. */
+  readonly heavy?: boolean;
 }
 
 async function get(path: string, init?: RequestInit): Promise<number> {
@@ -40,7 +45,68 @@ function oversized(): Promise<number> {
     });
     socket.on('error', reject);
     socket.on('close', () => reject(new Error('closed without an answer')));
-    socket.write(`POST /echo HTTP/1.1\r\nHost: soak\r\nContent-Length: ${20 * 1024 * 1024}\r\n\r\n${'x'.repeat(1024)}`);
+    socket.write(`POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${20 * 1024 * 1024}\r\n\r\n${'x'.repeat(1024)}`);
+  });
+}
+
+/** Opens a raw connection to the gateway. */
+function rawSocket() {
+  const { hostname, port } = new URL(url);
+  return connect(Number(port), hostname);
+}
+
+/** Size of the large results, in MiB: well over the socket buffers, light enough for 2 cores beside the rest. */
+const BIG_MB = 16;
+
+/** A large string result, read to its end: the gateway must send exactly its bytes. */
+async function bigString(): Promise<number> {
+  const response = await fetch(`${url}/big?mb=${BIG_MB}`);
+  const length = (await response.arrayBuffer()).byteLength;
+  if (response.status === 200 && length !== BIG_MB * 2 ** 20) throw new Error(`got ${length} bytes of ${BIG_MB} MiB`);
+  return response.status;
+}
+
+/**
+ * Asks for a large result and stops reading after the head for longer than server.sendTimeout
+ * (2 s here), then reads what is left: a cut connection ends short of it (a paused socket cannot
+ * see the cut, and any read would count as progress).
+ */
+function stalledReader(): Promise<number | 'cut'> {
+  return new Promise((resolve, reject) => {
+    const socket = rawSocket();
+    let received = 0;
+    socket.on('error', () => {}); // the cut: a reset
+    socket.on('data', (chunk: Buffer) => (received += chunk.byteLength));
+    socket.on('close', () => {
+      if (received === 0) reject(new Error('closed without an answer'));
+      else resolve(received < BIG_MB * 2 ** 20 ? 'cut' : 200);
+    });
+    socket.once('data', () => {
+      socket.pause();
+      setTimeout(() => socket.resume(), 3500);
+    });
+    socket.write(`GET /big?mb=${BIG_MB}&as=bytes HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
+  });
+}
+
+/**
+ * A response Node refuses to write (a trailer header on a buffered body), with a request
+ * pipelined behind it: the first must be a JSON 500, and the second must still be answered.
+ */
+function trailerPipelined(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = rawSocket();
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const statuses = [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+      if (statuses.length !== 2 || statuses[1] !== 200) return reject(new Error(`pipelined request lost: got ${statuses.join(', ') || 'nothing'}`));
+      if (!text.includes('"code":"FNGATE_FUNCTION_ERROR"')) return reject(new Error('the refused response was not an FNGATE answer'));
+      resolve(statuses[0]!);
+    });
+    socket.write('GET /trailer HTTP/1.1\r\nHost: localhost\r\n\r\nGET /hello/pipelined HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
   });
 }
 
@@ -79,6 +145,9 @@ const kinds: Kind[] = [
   { name: 'oversized', weight: 4, send: oversized, expect: [413] },
   { name: 'disconnect', weight: 4, send: disconnect, expect: [] },
   { name: 'malformed-json', weight: 3, send: () => get('/throws/json', { method: 'POST', body: '{"broken": ' }), expect: [500] },
+  { name: 'big-string', weight: 1, send: bigString, expect: [200], heavy: true },
+  { name: 'stalled-reader', weight: 1, send: stalledReader, expect: ['cut'], heavy: true },
+  { name: 'trailer-pipelined', weight: 3, send: trailerPipelined, expect: [500], heavy: true },
 ];
 const totalWeight = kinds.reduce((sum, kind) => sum + kind.weight, 0);
 
@@ -89,6 +158,17 @@ function pick(): Kind {
     if (roll < 0) return kind;
   }
   return kinds[0]!;
+}
+
+/** Light requests (hello) are timed, apart while a heavy kind is in flight. */
+let heavyInFlight = 0;
+const lightDuring: number[] = [];
+const lightOtherwise: number[] = [];
+
+function p99(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)]! * 100) / 100;
 }
 
 const byStatus: Record<string, number> = {};
@@ -103,8 +183,12 @@ async function loop(): Promise<void> {
   while (Date.now() < deadline) {
     const kind = pick();
     sent++;
+    if (kind.heavy) heavyInFlight++;
+    const heavyAtStart = heavyInFlight > 0;
+    const started = performance.now();
     try {
       const outcome = await kind.send();
+      if (kind.name === 'hello') (heavyAtStart || heavyInFlight > 0 ? lightDuring : lightOtherwise).push(performance.now() - started);
       if (outcome === 'aborted') {
         disconnected++;
         continue;
@@ -116,9 +200,12 @@ async function loop(): Promise<void> {
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       lost.push(`${kind.name}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+    } finally {
+      if (kind.heavy) heavyInFlight--;
     }
   }
 }
 
 await Promise.all(Array.from({ length: concurrency }, loop));
-process.stdout.write(`${JSON.stringify({ sent, byStatus, byKind, disconnected, lost, unexpected })}\n`);
+const lightP99 = { during: p99(lightDuring), otherwise: p99(lightOtherwise), samplesDuring: lightDuring.length };
+process.stdout.write(`${JSON.stringify({ sent, byStatus, byKind, disconnected, lost, unexpected, lightP99 })}\n`);

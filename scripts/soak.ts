@@ -4,9 +4,12 @@
  * Runs the gateway (in this process, so it can read its own RSS and thread counts) with the demo
  * functions plus the fault functions from test/fixtures/faults, and drives it from a child
  * process with a mix of normal, throwing, timing-out, crashing, out-of-memory, oversized and
- * disconnecting requests. Prints a table and exits 1 if any request was lost (no answer, reset),
- * got a status its kind should not get (a normal request failing, a crash reported as a timeout),
- * a pool holds more threads than its maxThreads, or a function does not answer normally after.
+ * disconnecting requests, large string results, clients that stop reading a large response, and
+ * responses Node refuses to write (a trailer header) with a request pipelined behind them.
+ * Prints a table, with the p99 of light requests while those heavy kinds were in flight, and
+ * exits 1 if any request was lost (no answer, reset), got a status its kind should not get (a
+ * normal request failing, a crash reported as a timeout), a pool holds more threads than its
+ * maxThreads, or a function does not answer normally after.
  */
 import { spawn } from 'node:child_process';
 import { cp, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
@@ -20,6 +23,8 @@ import type { Logger } from '../runtime/common/logger.js';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 const CONFIG = `
+server:
+  sendTimeout: 2s   # clients that stop reading are cut within the soak
 defaults:
   minThreads: 1
   maxThreads: 2
@@ -37,7 +42,20 @@ functions:
   oom:      { routes: GET /oom, memoryLimit: 32mb, maxThreads: 1 }
   throws:   { routes: [GET /throws, POST /throws/json] }
   busy:     { routes: GET /busy, maxQueue: 64 }
+  big:      { routes: GET /big, memoryLimit: 256mb, timeout: 60s }   # heavy: may queue behind sort on 2 cores
+  trailer:  { routes: GET /trailer }
 `;
+
+/** Results the gateway must only forward (?mb=N&as=string|bytes), and a header Node refuses. */
+const EXTRA_FUNCTIONS: Record<string, string> = {
+  'big.ts': `export default (req: Request) => {
+  const url = new URL(req.url);
+  const size = Number(url.searchParams.get('mb')) * 2 ** 20;
+  return url.searchParams.get('as') === 'bytes' ? new Uint8Array(size) : 'x'.repeat(size);
+};
+`,
+  'trailer.ts': "export default () => new Response('ok', { headers: { trailer: 'x-checksum' } });\n",
+};
 
 /** After the soak every function must still answer normally. */
 const HEALTH_CHECKS: [path: string, init?: RequestInit][] = [
@@ -52,6 +70,7 @@ const HEALTH_CHECKS: [path: string, init?: RequestInit][] = [
   ['/oom?mode=ok'],
   ['/throws?mode=ok'],
   ['/busy?ms=1'],
+  ['/big?mb=1'],
 ];
 
 interface ClientSummary {
@@ -62,6 +81,8 @@ interface ClientSummary {
   lost: string[];
   /** Answers with a status their kind should not get (a normal request failing, say). */
   unexpected: string[];
+  /** p99 (ms) of light requests (hello) while a large result, a stalled client or a trailer was in flight, and otherwise. */
+  lightP99: { during: number; otherwise: number; samplesDuring: number };
 }
 
 const { values } = parseArgs({
@@ -75,6 +96,7 @@ await cp(join(REPO, 'functions'), join(project, 'functions'), { recursive: true 
 await cp(join(REPO, 'test/fixtures/faults/functions'), join(project, 'functions'), { recursive: true });
 await symlink(join(REPO, 'node_modules'), join(project, 'node_modules'), 'dir');
 await writeFile(join(project, 'config.yaml'), CONFIG);
+for (const [file, source] of Object.entries(EXTRA_FUNCTIONS)) await writeFile(join(project, 'functions', file), source);
 
 const incidents: string[] = [];
 const logger: Logger = { info: () => {}, warn: (m) => void incidents.push(m), error: (m) => void incidents.push(m) };
@@ -117,6 +139,10 @@ try {
       .sort(([a], [b]) => Number(a) - Number(b))
       .map(([status, count]) => [`answered ${status}`, String(count)] as [string, string]),
     ['client disconnected on purpose', String(summary.disconnected)],
+    [
+      'light p99 while large results / stalled clients / trailers in flight',
+      `${summary.lightP99.during} ms (${summary.lightP99.samplesDuring} requests), otherwise ${summary.lightP99.otherwise} ms`,
+    ],
     ['lost (no answer, reset)', String(summary.lost.length)],
     ['unexpected status for its kind', String(summary.unexpected.length)],
     ['gateway RSS start / peak / end', `${mb(rssStart)} / ${mb(rssPeak)} / ${mb(rssEnd)} MB (threads, heaps and pools included)`],
@@ -126,7 +152,7 @@ try {
     ],
     ['threads at end (max allowed)', pools.map((fn) => `${fn.name} ${fn.threads}/${fn.maxThreads}`).join(', ')],
     ['every function answers 200 after', unhealthy.length === 0 ? 'yes' : `no: ${unhealthy.map(([p, s]) => `${p} ${s}`).join(', ')}`],
-    ['incidents logged (crash loops, idle crashes)', String(incidents.length)],
+    ['incidents logged (crash loops, idle crashes, refused responses, cut clients)', String(incidents.length)],
   ];
   console.log('\n| soak | result |\n| --- | --- |');
   for (const [name, value] of rows) console.log(`| ${name} | ${value} |`);

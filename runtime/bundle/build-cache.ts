@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, sep } from 'node:path';
+import { fileDigest, hashRegularFile, readRegularFile } from './safe-read.js';
 
 /** How long a file every function reads is taken as read (a start-up checks all cache entries within this). */
 const SHARED_READ_MS = 1000;
@@ -18,75 +19,86 @@ const esbuildVersion = (createRequire(import.meta.url)('esbuild/package.json') a
  * (its esbuild metafile inputs, node_modules and fngate's own worker code included), the project's
  * package.json, lockfile and tsconfig.json (which change how imports resolve without changing any
  * input), the build options and the esbuild version. Anything else rebuilds.
+ *
+ * It reads only regular files (a FIFO among the inputs made a lookup wait for a writer
+ * forever), copies bundles file to file, and hashes a chunk per turn of the event loop: its work
+ * on a 50 MB bundle must not hold up every route.
  */
 export class BuildCache {
   readonly #dir: string;
   readonly #root: string;
-  readonly #recent = new Map<string, { readonly at: number; readonly content: Promise<Buffer | 'absent' | undefined> }>();
+  readonly #recent = new Map<string, { readonly at: number; readonly digest: Promise<Buffer | undefined> }>();
 
   constructor(root: string) {
     this.#root = root;
     this.#dir = join(root, '.fngate', 'cache');
   }
 
-  /** The cached bundle and map for this function, if still valid. */
-  async lookup(name: string, optionsKey: string): Promise<{ code: string; map: string; inputs: string[] } | undefined> {
+  /**
+   * Copies the cached bundle and map of this function to `codeFile` and `mapFile` and returns the
+   * files it was built from, if it is still valid; else undefined (and nothing copied).
+   */
+  async restore(name: string, optionsKey: string, codeFile: string, mapFile: string): Promise<string[] | undefined> {
     let manifest: Manifest;
     try {
-      manifest = JSON.parse(await readFile(this.#file(name, 'json'), 'utf8')) as Manifest;
+      manifest = JSON.parse((await readRegularFile(this.#file(name, 'json')))?.toString('utf8') ?? '') as Manifest;
+      if (!Array.isArray(manifest.inputs)) return undefined;
     } catch {
       return undefined;
     }
     if (manifest.key !== (await this.#key(optionsKey, manifest.inputs))) return undefined;
     try {
-      const [code, map] = await Promise.all([readFile(this.#file(name, 'mjs'), 'utf8'), readFile(this.#file(name, 'mjs.map'), 'utf8')]);
-      // A bundle edited or truncated on disk is rebuilt, not served.
-      return manifest.output === outputHash(code, map) ? { code, map, inputs: manifest.inputs } : undefined;
+      await Promise.all([copyFile(this.#file(name, 'mjs'), codeFile), copyFile(this.#file(name, 'mjs.map'), mapFile)]);
+      // Checked on the copies: a bundle edited or truncated on disk is rebuilt, not served.
+      if (manifest.output === (await outputHash(codeFile, mapFile))) return manifest.inputs;
     } catch {
-      return undefined;
+      // missing: rebuilt
     }
+    await Promise.allSettled([rm(codeFile, { force: true }), rm(mapFile, { force: true })]);
+    return undefined;
   }
 
-  /** Remembers a fresh build. Failures to write are ignored: the cache only ever saves time. */
-  async store(name: string, optionsKey: string, inputs: string[], code: string, map: string): Promise<void> {
+  /** Remembers a fresh build (its bundle and map files). Failures are ignored: the cache only ever saves time. */
+  async store(name: string, optionsKey: string, inputs: string[], codeFile: string, mapFile: string): Promise<void> {
     try {
       const key = await this.#key(optionsKey, inputs);
-      if (key === undefined) return;
+      const output = await outputHash(codeFile, mapFile);
+      if (key === undefined || output === undefined) return;
       await mkdir(this.#dir, { recursive: true });
-      await Promise.all([this.#write(this.#file(name, 'mjs'), code), this.#write(this.#file(name, 'mjs.map'), map)]);
-      const manifest: Manifest = { key, output: outputHash(code, map), inputs };
+      await Promise.all([this.#copy(codeFile, this.#file(name, 'mjs')), this.#copy(mapFile, this.#file(name, 'mjs.map'))]);
+      const manifest: Manifest = { key, output, inputs };
       await this.#write(this.#file(name, 'json'), JSON.stringify(manifest));
     } catch {
       // a read-only or full disk costs speed, not correctness
     }
   }
 
-  /** Hash of everything the bundle depends on; undefined when an input is gone. */
+  /** Hash of everything the bundle depends on; undefined when an input is gone (or no longer a regular file). */
   async #key(optionsKey: string, inputs: readonly string[]): Promise<string | undefined> {
     const resolution = ['package.json', 'package-lock.json', 'tsconfig.json'].map((file) => join(this.#root, file));
-    // Read all at once: a bundle with its dependencies has a hundred inputs or more.
-    const contents = await Promise.all([
-      ...resolution.map((file) => this.#readShared(file, 'absent')),
-      ...inputs.map((file) => (this.#isShared(file) ? this.#readShared(file, undefined) : readFile(file).catch(() => undefined))),
+    // All at once: a bundle with its dependencies has a hundred inputs or more.
+    const digests = await Promise.all([
+      ...resolution.map(async (file) => (await this.#digestShared(file)) ?? 'absent'),
+      ...inputs.map((file) => (this.#isShared(file) ? this.#digestShared(file) : fileDigest(file))),
     ]);
-    if (contents.includes(undefined)) return undefined;
+    if (digests.includes(undefined)) return undefined;
     const hash = createHash('sha256').update(`${esbuildVersion}\0${optionsKey}\0`);
-    [...resolution, ...inputs].forEach((file, index) => hash.update(`${file}\0`).update(contents[index]!).update('\0'));
+    [...resolution, ...inputs].forEach((file, index) => hash.update(`${file}\0`).update(digests[index]!).update('\0'));
     return hash.digest('hex');
   }
 
   /**
-   * Files every function's key reads (package.json and the lockfile, fngate's worker code,
-   * dependencies): read once per start-up burst, not once per function (a hundred functions
-   * read the lockfile a hundred times). Kept for SHARED_READ_MS, so an edit is seen at once.
+   * Digests of files every function's key reads (package.json and the lockfile, fngate's worker
+   * code, dependencies): read once per start-up burst, not once per function (a hundred
+   * functions read the lockfile a hundred times). Kept for SHARED_READ_MS, so an edit is seen.
    */
-  #readShared<T extends 'absent' | undefined>(file: string, missing: T): Promise<Buffer | T> {
+  #digestShared(file: string): Promise<Buffer | undefined> {
     const now = performance.now();
     const recent = this.#recent.get(file);
-    if (recent !== undefined && now - recent.at < SHARED_READ_MS) return recent.content as Promise<Buffer | T>;
-    const content = readFile(file).catch(() => missing);
-    this.#recent.set(file, { at: now, content });
-    return content;
+    if (recent !== undefined && now - recent.at < SHARED_READ_MS) return recent.digest;
+    const digest = fileDigest(file);
+    this.#recent.set(file, { at: now, digest });
+    return digest;
   }
 
   /** Outside the project's own sources: node_modules, fngate's worker code. */
@@ -104,6 +116,13 @@ export class BuildCache {
     await writeFile(temporary, contents);
     await rename(temporary, file);
   }
+
+  /** As #write, from a file: copied by the kernel, never through the gateway thread. */
+  async #copy(from: string, file: string): Promise<void> {
+    const temporary = `${file}.${process.pid}.tmp`;
+    await copyFile(from, temporary);
+    await rename(temporary, file);
+  }
 }
 
 interface Manifest {
@@ -114,6 +133,11 @@ interface Manifest {
   readonly inputs: string[];
 }
 
-function outputHash(code: string, map: string): string {
-  return createHash('sha256').update(code).update('\0').update(map).digest('hex');
+/** Hash of a bundle file and its map, read a chunk at a time; undefined when one is missing or not a regular file. */
+async function outputHash(codeFile: string, mapFile: string): Promise<string | undefined> {
+  const hash = createHash('sha256');
+  if (!(await hashRegularFile(hash, codeFile))) return undefined;
+  hash.update('\0');
+  if (!(await hashRegularFile(hash, mapFile))) return undefined;
+  return hash.digest('hex');
 }

@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { appendFile, mkdir, rename, rm } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type * as esbuild from 'esbuild';
-import { RUNTIME_DIR, TASK_HANDLER } from '../common/runtime-files.js';
+import { TASK_HANDLER } from '../common/runtime-files.js';
 import { codeFrame } from '../common/code-frame.js';
 import type { BuildCache } from './build-cache.js';
+import { isServiceDeath, loadEsbuild, restartService, serviceGeneration } from './esbuild-service.js';
+import { classifyInput, inputGuardPlugin, inputPlaces, type InputPlaces } from './input-guard.js';
 import type { BuildOutcome, BundleSource } from './bundle-source.js';
 import { sourceLocationPlugin } from './source-location-plugin.js';
 import { isInside } from '../common/is-inside.js';
@@ -20,6 +22,7 @@ export interface FunctionBuilderOptions {
   /** Bundles from earlier runs, for the first build of this builder. */
   readonly cache?: BuildCache | undefined;
 }
+
 
 /** Bump when the bundle's shape changes: cached bundles of another format are not reused. */
 const BUILD_FORMAT = 1;
@@ -41,6 +44,8 @@ const typesOnlyPlugin: esbuild.Plugin = {
 
 /** Bundles written by this process so far: every bundle file gets a name of its own. */
 let bundleSerial = 0;
+/** Builders made by this process so far: each has a staging file of its own. */
+let builderSerial = 0;
 
 /**
  * Owns one function's esbuild context. Each successful build is written to a new file, so a
@@ -48,11 +53,17 @@ let bundleSerial = 0;
  */
 export class FunctionBuilder implements BundleSource {
   readonly #options: FunctionBuilderOptions;
-  readonly #buildOptions: esbuild.BuildOptions & { write: false; metafile: true };
+  readonly #buildOptions: esbuild.BuildOptions & { write: true; metafile: true };
+  /** Where esbuild writes each build (and its map); a success is then renamed to a file of its own. */
+  readonly #staging: string;
   /** What, besides the input files, decides the output: a cached bundle must match it. */
   readonly #optionsKey: string;
   /** Created on the first real build: a start served from the cache never loads esbuild. */
-  #context: Promise<esbuild.BuildContext<{ write: false; metafile: true }>> | undefined;
+  #context: Promise<esbuild.BuildContext<{ write: true; metafile: true }>> | undefined;
+  /** The esbuild service #context runs on (see esbuild-service.ts). */
+  #contextGeneration = -1;
+  /** Where the build's inputs may come from, read at the start of each build. */
+  #places: InputPlaces;
   /** Bundles this builder wrote: the cache is consulted only for the first. */
   #written = 0;
 
@@ -66,6 +77,8 @@ export class FunctionBuilder implements BundleSource {
       `export default createTaskHandler(userModule, ${JSON.stringify(source)});`,
     ].join('\n');
     this.#optionsKey = JSON.stringify({ format: BUILD_FORMAT, entryCode, root: options.root });
+    this.#places = inputPlaces(options.root);
+    this.#staging = join(options.outDir, `${options.name}.next-${++builderSerial}.mjs`);
     this.#buildOptions = {
       stdin: {
         contents: entryCode,
@@ -78,15 +91,19 @@ export class FunctionBuilder implements BundleSource {
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      outfile: join(options.outDir, `${options.name}.mjs`),
-      write: false,
+      outfile: this.#staging,
+      // esbuild writes the bundle from its own process: with write: false, a 50 MB bundle and its
+      // map came back over its pipe and were decoded by the gateway thread (~150 ms each build).
+      // A failed rebuild only ever touches the staging file: every success is renamed away.
+      write: true,
       metafile: true,
       sourcemap: 'external',
       sourcesContent: false,
       keepNames: true,
       banner: { js: BANNER },
       logLevel: 'silent',
-      plugins: [typesOnlyPlugin, sourceLocationPlugin(options.root)],
+      // The guard first: it refuses a file before anything reads it.
+      plugins: [inputGuardPlugin(options.root, () => (this.#places = inputPlaces(options.root))), typesOnlyPlugin, sourceLocationPlugin(options.root)],
     };
   }
 
@@ -95,9 +112,30 @@ export class FunctionBuilder implements BundleSource {
     return new FunctionBuilder(options);
   }
 
-  #esbuildContext(): Promise<esbuild.BuildContext<{ write: false; metafile: true }>> {
-    this.#context ??= import('esbuild').then((esbuild) => esbuild.context(this.#buildOptions));
+  #esbuildContext(): Promise<esbuild.BuildContext<{ write: true; metafile: true }>> {
+    if (this.#context === undefined || this.#contextGeneration !== serviceGeneration()) {
+      // A context of a service that died is dead with it; nothing to dispose.
+      this.#contextGeneration = serviceGeneration();
+      this.#context = loadEsbuild().then((esbuild) => esbuild.context(this.#buildOptions));
+    }
     return this.#context;
+  }
+
+  /**
+   * One rebuild, on a fresh service if the current one died (before or during the call): a build
+   * the death cut short is tried once more. Returns { died } when the service died again.
+   */
+  async #rebuild(): Promise<esbuild.BuildResult<{ write: true; metafile: true }> | { died: Error }> {
+    for (let attempt = 1; ; attempt++) {
+      const generation = serviceGeneration();
+      try {
+        return await (await this.#esbuildContext()).rebuild();
+      } catch (error) {
+        if (!isServiceDeath(error)) throw error;
+        await restartService(generation);
+        if (attempt === 2) return { died: error as Error };
+      }
+    }
   }
 
   get name(): string {
@@ -108,15 +146,16 @@ export class FunctionBuilder implements BundleSource {
     const started = performance.now();
     const { root, cache, name } = this.#options;
     if (this.#written === 0 && cache !== undefined) {
-      const cached = await cache.lookup(name, this.#optionsKey);
-      if (cached !== undefined) {
-        const bundleFile = await this.#write(cached.code, cached.map);
-        return { ok: true, bundleFile, owned: true, inputs: this.#projectInputs(cached.inputs).inputs, ms: performance.now() - started, cached: true };
+      const bundleFile = this.#nextBundleFile();
+      const cachedInputs = await cache.restore(name, this.#optionsKey, bundleFile, `${bundleFile}.map`);
+      if (cachedInputs !== undefined) {
+        await this.#linkMap(bundleFile);
+        return { ok: true, bundleFile, owned: true, inputs: this.#projectInputs(cachedInputs).inputs, ms: performance.now() - started, cached: true };
       }
     }
-    let result: esbuild.BuildResult<{ write: false; metafile: true }>;
+    let result: esbuild.BuildResult<{ write: true; metafile: true }> | { died: Error };
     try {
-      result = await (await this.#esbuildContext()).rebuild();
+      result = await this.#rebuild();
     } catch (error) {
       const failure = error as esbuild.BuildFailure;
       if (!Array.isArray(failure.errors)) throw error;
@@ -136,6 +175,10 @@ export class FunctionBuilder implements BundleSource {
         ms: performance.now() - started,
       };
     }
+    if ('died' in result) {
+      const message = `the esbuild service died twice while building ${relative(root, this.#options.entry)} (killed, or out of memory?): ${result.died.message}; the next build starts a new one`;
+      return { ok: false, message, report: message, inputs: [this.#options.entry], unresolved: false, ms: performance.now() - started };
+    }
 
     const allInputs = Object.keys(result.metafile.inputs)
       .filter((key) => !key.startsWith('fngate-types:') && !key.startsWith('<stdin>') && !key.startsWith('fngate-entry-'))
@@ -146,33 +189,42 @@ export class FunctionBuilder implements BundleSource {
       return { ok: false, message, report: message, inputs, unresolved: false, ms: performance.now() - started };
     }
 
-    const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'))!.text;
-    const map = result.outputFiles.find((f) => f.path.endsWith('.map'))!.text;
-    const bundleFile = await this.#write(code, map);
-    await cache?.store(name, this.#optionsKey, allInputs, code, map);
+    const bundleFile = this.#nextBundleFile();
+    await Promise.all([rename(this.#staging, bundleFile), rename(`${this.#staging}.map`, `${bundleFile}.map`)]);
+    // Stored as esbuild wrote it, before the link to this version's map is added.
+    await cache?.store(name, this.#optionsKey, allInputs, bundleFile, `${bundleFile}.map`);
+    await this.#linkMap(bundleFile);
     return { ok: true, bundleFile, owned: true, inputs, ms: performance.now() - started, cached: false };
   }
 
-  /** Writes the next version's bundle and map to files of their own. */
-  async #write(code: string, map: string): Promise<string> {
+  /**
+   * The file of the next version's bundle. Numbered per process, not per builder: a function
+   * whose file changed, or that was removed and added again, gets a new builder, and must not
+   * overwrite a bundle a draining pool uses.
+   */
+  #nextBundleFile(): string {
     this.#written++;
-    // Numbered per process, not per builder: a function whose file changed, or that was removed
-    // and added again, gets a new builder, and must not overwrite a bundle a draining pool uses.
-    const bundleFile = join(this.#options.outDir, `${this.#options.name}.${++bundleSerial}.mjs`);
-    const mapFile = `${bundleFile}.map`;
-    await Promise.all([writeFile(bundleFile, `${code}//# sourceMappingURL=${basename(mapFile)}\n`), writeFile(mapFile, map)]);
-    return bundleFile;
+    return join(this.#options.outDir, `${this.#options.name}.${++bundleSerial}.mjs`);
   }
 
-  /** The project files among a build's inputs (to watch), and any that lie outside the project. */
+  /** Points the bundle at its source map (stack traces map to the .ts lines). */
+  async #linkMap(bundleFile: string): Promise<void> {
+    await appendFile(bundleFile, `//# sourceMappingURL=${basename(bundleFile)}.map\n`);
+  }
+
+  /**
+   * The project files among a build's inputs (to watch), and any that lie outside the project
+   * and its dependency directories (the input guard refuses those first; this is the backstop).
+   * Only the project's own dependency directories are exempt, not any path with a node_modules in
+   * it: an absolute import of /elsewhere/node_modules/x.js is outside.
+   */
   #projectInputs(files: readonly string[]): { inputs: string[]; outside: string[] } {
-    const { root } = this.#options;
     const inputs: string[] = [];
     const outside: string[] = [];
     for (const file of files) {
-      if (file.includes(`${sep}node_modules${sep}`) || isInside(RUNTIME_DIR, file)) continue;
-      if (!isInside(root, file)) outside.push(file);
-      else inputs.push(file);
+      const kind = classifyInput(this.#places, file);
+      if (kind === 'project') inputs.push(file);
+      else if (kind === 'outside') outside.push(file);
     }
     return { inputs, outside };
   }
@@ -180,9 +232,11 @@ export class FunctionBuilder implements BundleSource {
   async dispose(): Promise<void> {
     const context = this.#context;
     this.#context = undefined;
+    await Promise.allSettled([rm(this.#staging, { force: true }), rm(`${this.#staging}.map`, { force: true })]);
     if (context !== undefined) await (await context).dispose();
   }
 }
+
 
 function oneLine(message: esbuild.Message | undefined): string {
   if (!message) return 'build failed';

@@ -96,9 +96,12 @@ interface InvokeRequest {
   readonly body: Buffer | null;
 }
 
-/** The one function, alone, with the admin endpoints off: its routes are the only ones served. */
+/**
+ * The one function, alone, with the admin endpoints off: its routes are the only ones served.
+ * Any Host is accepted: no browser can reach this server, and `-H "Host: ..."` is the user's.
+ */
 function onlyFunction(config: ResolvedConfig, fn: ResolvedFunction): ResolvedConfig {
-  return { ...config, server: { ...config.server, admin: false }, functions: { [fn.name]: fn } };
+  return { ...config, server: { ...config.server, admin: false, allowedHosts: true }, functions: { [fn.name]: fn } };
 }
 
 function buildRequest(

@@ -20,6 +20,7 @@ const TABLE_ROWS = 20;
  */
 export async function serve(options: ServeOptions): Promise<void> {
   keepServingWithoutReaders();
+  refuseDebuggerSignal();
   const { inspectUrl } = options;
   let runtime: Runtime;
   try {
@@ -147,4 +148,15 @@ export function parseForward(flags: readonly string[]): Record<string, string> |
     forward[match[1]!] = match[2]!;
   }
   return forward;
+}
+
+/**
+ * Node opens its debugger on SIGUSR1 unless someone listens for the signal, and function code
+ * can send it (`process.kill(process.pid, 'SIGUSR1')`): the debugger's main-thread target is the
+ * gateway thread, everything the function threads are kept from. Listening, before any function
+ * code runs, keeps it closed; `fngate dev --inspect` is the way to debug.
+ */
+export function refuseDebuggerSignal(): void {
+  if (process.listenerCount('SIGUSR1') > 0) return;
+  process.on('SIGUSR1', () => consoleLogger.warn('SIGUSR1 ignored: fngate does not open the debugger on a signal (function code could send one); use fngate dev --inspect'));
 }

@@ -11,6 +11,11 @@ export const HTTP_ERRORS = {
   FNGATE_BAD_REQUEST: 400,
   /** An /_fngate/ endpoint was called without the token `server.admin.token` asks for. */
   FNGATE_UNAUTHORIZED: 401,
+  /**
+   * Bound to a loopback address, the request named a Host that is not localhost, a loopback IP
+   * or in `server.allowedHosts`: what a web page reaching fngate through DNS rebinding sends.
+   */
+  FNGATE_HOST_NOT_ALLOWED: 403,
   /** The request body is larger than `server.bodyLimit`. */
   FNGATE_BODY_TOO_LARGE: 413,
   /** The handler threw, or returned something that is not a valid response. */

@@ -15,12 +15,24 @@ export interface FunctionChange {
 }
 
 export interface ServerChange {
-  readonly key: 'host' | 'port' | 'bodyLimit' | 'shutdownTimeout' | 'drainDelay' | 'headersTimeout' | 'requestTimeout' | 'metricsPort' | 'admin';
+  readonly key:
+    | 'host'
+    | 'port'
+    | 'bodyLimit'
+    | 'shutdownTimeout'
+    | 'drainDelay'
+    | 'headersTimeout'
+    | 'requestTimeout'
+    | 'sendTimeout'
+    | 'sendBufferLimit'
+    | 'allowedHosts'
+    | 'metricsPort'
+    | 'admin';
   readonly before: string;
   readonly after: string;
   /**
-   * Applies without a restart: bodyLimit, shutdownTimeout and admin always do; host, port and the
-   * socket timeouts belong to the listening server, so only a change back to what it runs with does.
+   * Applies without a restart: most keys do; host, port, the request timeouts and metricsPort
+   * belong to listening servers, so only a change back to what they run with does.
    */
   readonly live: boolean;
 }
@@ -55,20 +67,26 @@ export function diffConfig(before: ResolvedConfig, after: ResolvedConfig, runnin
   const s1 = after.server;
   if (s0.host !== s1.host) server.push({ key: 'host', before: s0.host, after: s1.host, live: s1.host === running.host });
   if (s0.port !== s1.port) server.push({ key: 'port', before: String(s0.port), after: String(s1.port), live: s1.port === running.port });
-  if (s0.bodyLimit !== s1.bodyLimit) {
-    server.push({ key: 'bodyLimit', before: formatSize(s0.bodyLimit), after: formatSize(s1.bodyLimit), live: true });
+  for (const key of ['bodyLimit', 'sendBufferLimit'] as const) {
+    if (s0[key] !== s1[key]) server.push({ key, before: formatSize(s0[key]), after: formatSize(s1[key]), live: true });
   }
-  for (const key of ['shutdownTimeout', 'drainDelay', 'headersTimeout', 'requestTimeout'] as const) {
+  for (const key of ['shutdownTimeout', 'drainDelay', 'headersTimeout', 'requestTimeout', 'sendTimeout'] as const) {
     if (s0[key] !== s1[key]) {
-      // The socket timeouts belong to the listening server; shutdownTimeout and drainDelay are read at shutdown.
-      const atShutdown = key === 'shutdownTimeout' || key === 'drainDelay';
-      server.push({ key, before: formatDuration(s0[key]), after: formatDuration(s1[key]), live: atShutdown || s1[key] === running[key] });
+      // The request timeouts belong to the listening server; shutdownTimeout and drainDelay are
+      // read at shutdown, sendTimeout at every check of the connections being sent to.
+      const anyTime = key === 'shutdownTimeout' || key === 'drainDelay' || key === 'sendTimeout';
+      server.push({ key, before: formatDuration(s0[key]), after: formatDuration(s1[key]), live: anyTime || s1[key] === running[key] });
     }
   }
   if (s0.metricsPort !== s1.metricsPort) {
     const shown = (port: number | null) => (port === null ? 'off' : String(port));
     server.push({ key: 'metricsPort', before: shown(s0.metricsPort), after: shown(s1.metricsPort), live: s1.metricsPort === running.metricsPort });
   }
+
+  const hosts0 = describeHosts(s0.allowedHosts);
+  const hosts1 = describeHosts(s1.allowedHosts);
+  // The gateway, which checks the Host header, is rebuilt with every applied config.
+  if (hosts0 !== hosts1) server.push({ key: 'allowedHosts', before: hosts0, after: hosts1, live: true });
 
   if (describeAdmin(s0.admin) !== describeAdmin(s1.admin) || tokenOf(s0.admin) !== tokenOf(s1.admin)) {
     // The gateway is rebuilt with every applied config, endpoints included.
@@ -117,6 +135,10 @@ function diffFunction(before: ResolvedFunction, after: ResolvedFunction, root: s
   const routesAfter = after.routes.map((r) => r.source).join(', ');
   if (routesBefore !== routesAfter) details.push(`routes [${routesAfter}]`);
   return { before, after, needsNewVersion, details };
+}
+
+function describeHosts(hosts: ResolvedServer['allowedHosts']): string {
+  return hosts === true ? 'any' : `[${hosts.join(', ')}]`;
 }
 
 /** Never prints a token, only whether there is one. */

@@ -21,6 +21,15 @@ export interface ResolvedServer {
   readonly headersTimeout: number;
   /** Milliseconds a client has to send its whole request. */
   readonly requestTimeout: number;
+  /** Milliseconds a client may take none of a response before its connection is closed. */
+  readonly sendTimeout: number;
+  /** Bytes of response data clients that stopped reading may hold together. */
+  readonly sendBufferLimit: number;
+  /**
+   * Host names requests may name besides localhost and loopback IPs while the server listens on
+   * a loopback address (lower-case; `.example.test` = it and its subdomains), or `true`: any.
+   */
+  readonly allowedHosts: true | readonly string[];
   /**
    * The `/_fngate/` endpoints: `undefined` when config does not say (on in dev, off in start),
    * `false` off, else on, behind `token` when it is not null.
@@ -75,6 +84,8 @@ export const SERVER_DEFAULTS = {
   drainDelay: 0,
   headersTimeout: '10s',
   requestTimeout: '60s',
+  sendTimeout: '60s',
+  sendBufferLimit: '256mb',
 } as const;
 
 export const POOL_DEFAULTS = {
@@ -126,6 +137,9 @@ export function resolveConfig(
     metricsPort: user.server?.metricsPort ?? null,
     headersTimeout: parseDuration(user.server?.headersTimeout ?? SERVER_DEFAULTS.headersTimeout),
     requestTimeout: parseDuration(user.server?.requestTimeout ?? SERVER_DEFAULTS.requestTimeout),
+    sendTimeout: parseDuration(user.server?.sendTimeout ?? SERVER_DEFAULTS.sendTimeout),
+    sendBufferLimit: parseSize(user.server?.sendBufferLimit ?? SERVER_DEFAULTS.sendBufferLimit),
+    allowedHosts: resolveAllowedHosts(user.server?.allowedHosts, issues),
     admin: resolveAdmin(user.server?.admin, context.env, issues),
   };
   if (server.headersTimeout <= 0 || server.requestTimeout <= 0) {
@@ -136,6 +150,8 @@ export function resolveConfig(
       message: `requestTimeout (${server.requestTimeout} ms) must be >= headersTimeout (${server.headersTimeout} ms)`,
     });
   }
+
+  if (server.sendTimeout <= 0) issues.push({ path: ['server', 'sendTimeout'], message: 'must be greater than 0' });
 
   const entries = Object.entries(user.functions ?? {});
   if (entries.length === 0) {
@@ -245,6 +261,23 @@ export function resolveConfig(
 
   if (issues.length > 0) return { issues };
   return { config: deepFreeze({ file: context.file, root, server, functions }) };
+}
+
+/** Host names as the Host header carries them, without port or scheme; compared lower-case. */
+function resolveAllowedHosts(hosts: true | string[] | undefined, issues: ConfigIssue[]): ResolvedServer['allowedHosts'] {
+  if (hosts === undefined) return [];
+  if (hosts === true) return true;
+  return hosts.flatMap((host, index) => {
+    const trimmed = host.trim().toLowerCase().replace(/\.$/, '');
+    // An IPv6 address comes bracketed, as in a Host header: [fe80::1].
+    const bracketed = /^\[[0-9a-f:.]+\]$/.test(trimmed);
+    const name = bracketed ? trimmed.slice(1, -1) : trimmed;
+    if (!bracketed && /[\s/@[\]]|:\d*$|^\.?$/.test(name)) {
+      issues.push({ path: ['server', 'allowedHosts', index], message: `expected a host name without scheme, port or path (like myapp.test or .myapp.test), got ${JSON.stringify(host)}` });
+      return [];
+    }
+    return [name];
+  });
 }
 
 function resolveAdmin(

@@ -80,6 +80,28 @@ export const serverSchema = z
     requestTimeout: duration().describe(
       'A client must send its whole request (headers and body) within this time, or it gets 408. Default: 60s.',
     ),
+    sendTimeout: duration().describe(
+      'A connection whose client takes none of the response it is sent for this long is closed, freeing the response; logged. Default: 60s.',
+    ),
+    sendBufferLimit: size().describe(
+      'Most response data fngate holds for clients that stopped reading (took nothing for 5 s); past it, the connections that stopped longest ago are closed. Default: 256mb.',
+    ),
+    allowedHosts: z
+      .union(
+        [
+          z.literal(true),
+          z.array(
+            z
+              .string({ error: 'expected a host name like myapp.test (a leading dot allows its subdomains too)' })
+              .min(1, { error: 'expected a host name like myapp.test (a leading dot allows its subdomains too)' }),
+            { error: 'expected a list of host names, or true' },
+          ),
+        ],
+        { error: 'expected a list of host names, or true' },
+      )
+      .describe(
+        'Host names (besides localhost and loopback IPs) that requests may name in their Host header while fngate listens on a loopback address; others get 403 FNGATE_HOST_NOT_ALLOWED (DNS rebinding protection). ".example.test" allows example.test and its subdomains; true allows any Host. Default: [].',
+      ),
     admin: z
       .union(
         [

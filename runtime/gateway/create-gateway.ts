@@ -9,6 +9,7 @@ import { FngateError } from '../common/errors.js';
 import type { RequestRecorder } from '../observe/monitor.js';
 import type { TaskEnvelope } from '../protocol/envelope.js';
 import type { Invocation, Invoke } from '../protocol/invocation.js';
+import { kFunction } from './guarded-response.js';
 import { readBody } from './read-body.js';
 import { asFngateError, errorResponse, replyResponse } from './responses.js';
 
@@ -26,6 +27,10 @@ export interface GatewayOptions {
   readonly routes: readonly GatewayRoute[];
   /** Bytes. */
   readonly bodyLimit: number;
+  /** Milliseconds; see Gateway. */
+  readonly sendTimeout: number;
+  /** Bytes; see Gateway. */
+  readonly sendBufferLimit: number;
   /** Include stacks in error bodies (dev only). */
   readonly exposeStacks: boolean;
   /** Starts a request on a function; throws an FngateError when it cannot (e.g. unavailable). */
@@ -38,6 +43,8 @@ export interface GatewayOptions {
   readonly admin: AdminEndpoints | null;
   /** What /_fngate/ready says. */
   readonly readiness: () => Readiness;
+  /** Whether a request may name this Host (see host-check.ts); null: any may. */
+  readonly hostAllowed: ((host: string | undefined) => boolean) | null;
 }
 
 export interface Gateway {
@@ -45,6 +52,10 @@ export interface Gateway {
   fetch(request: Request, env: HttpBindings): Response | Promise<Response>;
   /** Bytes (server.bodyLimit), for refusing an announced body before it is sent. */
   readonly bodyLimit: number;
+  /** Milliseconds a client may take nothing of a response it is sent (server.sendTimeout). */
+  readonly sendTimeout: number;
+  /** Bytes of response data clients that stopped reading may hold together (server.sendBufferLimit). */
+  readonly sendBufferLimit: number;
 }
 
 type GatewayContext = Context<{ Bindings: HttpBindings }>;
@@ -111,8 +122,14 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     bodyLimit: options.bodyLimit,
+    sendTimeout: options.sendTimeout,
+    sendBufferLimit: options.sendBufferLimit,
     fetch(request, env) {
       const target = env.incoming.url ?? '/';
+      // Before routing: a rebinding page must not learn even which paths exist.
+      if (options.hostAllowed !== null && !options.hostAllowed(env.incoming.headers.host)) {
+        return unrouted(request.method, target, hostNotAllowed(env.incoming.headers.host!));
+      }
       if (target.includes('%')) {
         const path = target.split('?', 1)[0]!;
         try {
@@ -126,8 +143,16 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 }
 
+function hostNotAllowed(host: string): FngateError {
+  return new FngateError(
+    'FNGATE_HOST_NOT_ALLOWED',
+    `Host "${host}" is not allowed: fngate listens on a loopback address and answers only requests for localhost or a loopback IP ` +
+      '(protection against DNS rebinding); to use this name, add it to server.allowedHosts in config.yaml',
+  );
+}
+
 const kInvocation = Symbol('fngate.invocation');
-type InvokedResponse = GatewayContext['env']['outgoing'] & { [kInvocation]?: Invocation };
+type InvokedResponse = GatewayContext['env']['outgoing'] & { [kInvocation]?: Invocation; [kFunction]?: string };
 
 /** A response closed before it was finished: its client left, so its request is cancelled. */
 function cancelIfUnanswered(this: InvokedResponse): void {
@@ -137,6 +162,8 @@ function cancelIfUnanswered(this: InvokedResponse): void {
 function functionHandler(fn: string, hasParams: boolean, recorder: RequestRecorder, options: GatewayOptions) {
   return async (c: GatewayContext): Promise<Response> => {
     const { incoming, outgoing } = c.env;
+    // Should Node refuse to write the reply, the error answer names the function.
+    (outgoing as InvokedResponse)[kFunction] = fn;
     const method = c.req.method;
     const started = performance.now();
     const requestId = nextRequestId++;

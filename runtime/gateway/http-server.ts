@@ -2,6 +2,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Gateway } from './create-gateway.js';
+import { guardedResponseClass, type WriteFailure } from './guarded-response.js';
+import { SendWatch, type ClosedConnection } from './send-watch.js';
 import { tooLarge } from './read-body.js';
 
 /** Idle keep-alive connections close after this long (Node's default). */
@@ -55,11 +57,21 @@ export interface HttpServerOptions {
   readonly headersTimeout: number;
   /** Milliseconds a client has to send its whole request (408 after). */
   readonly requestTimeout: number;
+  /** A response Node refused to write as it was (see guarded-response.ts). */
+  readonly onWriteFailure?: (failure: WriteFailure) => void;
+  /** A connection whose client stopped reading its response was closed (see send-watch.ts). */
+  readonly onSendClosed?: (closed: ClosedConnection) => void;
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   let current = options.gateway;
   let closing: Promise<void> | undefined;
+  // Limits of the current route table: a config change applies them at the next check.
+  const sendWatch = new SendWatch({
+    timeout: () => current.sendTimeout,
+    bufferLimit: () => current.sendBufferLimit,
+    onClose: options.onSendClosed ?? (() => {}),
+  });
   const server = serve({
     fetch: (request, env) => {
       const bindings = env as Parameters<Gateway['fetch']>[1];
@@ -70,6 +82,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     hostname: options.host,
     port: options.port,
     serverOptions: {
+      // A class for requests of any type; the server option is typed for its default IncomingMessage.
+      ServerResponse: guardedResponseClass({
+        onFailure: options.onWriteFailure ?? (() => {}),
+        onUnsent: (socket, fn, request, body) => sendWatch.watch(socket, fn, request, body),
+      }) as unknown as typeof ServerResponse,
       headersTimeout: options.headersTimeout,
       requestTimeout: options.requestTimeout,
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
@@ -130,6 +147,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         const sweep = setInterval(() => server.closeIdleConnections(), 25);
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         void closed.then(() => {
+          sendWatch.stop();
           clearInterval(sweep);
           clearTimeout(force);
           resolve();

@@ -1,5 +1,9 @@
 import { FngateError } from '../common/errors.js';
+import { ownBody } from './guarded-response.js';
 import { Reply, type TaskReply } from '../protocol/reply.js';
+
+/** Bodies from this size on may be freed early by the send watch; smaller ones cost nothing to wait for. */
+const OWN_BODY_MIN = 1024 * 1024;
 
 /**
  * Builds the HTTP response for a worker's reply. Headers go out as a plain object so that
@@ -35,6 +39,8 @@ export function replyResponse(reply: TaskReply, fn: string, requestId: number, s
     return new Response(stream, { status: reply[Reply.status], headers: headers as unknown as NonNullable<ResponseInit['headers']> });
   }
   const body = raw === null ? null : typeof raw === 'string' ? raw : new Uint8Array(raw);
+  // Moved here from the function's thread: nothing but this response refers to it.
+  if (raw instanceof ArrayBuffer && raw.byteLength >= OWN_BODY_MIN) ownBody(raw);
   // Explicit, so HEAD (which Hono answers with the GET response minus its body) keeps it too.
   if (body !== null) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
   // Hono answers HEAD with new Response(null, response), which reads response.headers: from a

@@ -6,7 +6,7 @@ import { Envelope, PROBE_ID, taskOf, type TaskEnvelope } from '../protocol/envel
 import { isTaskFailure, type TaskFailure, type TaskOutcome } from '../protocol/failure.js';
 import type { ResponseSink } from '../protocol/invocation.js';
 import { Reply, type TaskReply } from '../protocol/reply.js';
-import type { AbortMessage, BundleMessage, BundleRequest, FunctionWorkerData } from '../protocol/worker-data.js';
+import type { AbortMessage, BundleMessage, BundleRequest, ExitNotice, FunctionWorkerData } from '../protocol/worker-data.js';
 import { Batcher } from './batcher.js';
 import { ContinuationReceiver } from './continuation-receiver.js';
 import { CrashBackoff } from './crash-backoff.js';
@@ -100,7 +100,10 @@ export class FunctionPool implements JobOwner {
     // A standby thread asks for its bundle when it starts; one that asks before adopt() is
     // answered by adopt()'s broadcast.
     this.#control.onmessage = (event) => {
-      if ((event as { data: Partial<BundleRequest> }).data.wantsBundle && this.#bundle !== null) this.#sendBundle();
+      const data = (event as { data: Partial<BundleRequest & ExitNotice> }).data;
+      if (data.wantsBundle && this.#bundle !== null) this.#sendBundle();
+      // During a request its 502 says so; outside one, nothing else would tell.
+      else if (data.exited !== undefined && !data.duringRequest && !this.#closing) this.#onLateExit(data.exited);
     };
     this.#workerData = {
       bundle: this.#bundle,
@@ -494,11 +497,22 @@ export class FunctionPool implements JobOwner {
 
   #onIdleCrash(error: Error): void {
     this.#options.onIncident?.(`[${this.name}] a thread crashed outside any request: ${error.stack ?? error.message}`);
+    this.#countIdleCrash(`${error.name}: ${error.message}`);
+  }
+
+  /** Function code ended its thread with process.exit() while no request ran there (a timer, ctx.waitUntil() work). */
+  #onLateExit(code: number): void {
+    this.#options.onIncident?.(
+      `[${this.name}] a thread called process.exit(${code}) outside any request (in a timer or ctx.waitUntil() work, after its response); it was replaced`,
+    );
+    this.#countIdleCrash(`process.exit(${code})`);
+  }
+
+  /** Threads that keep dying outside requests pause the pool instead of being respawned in a loop. */
+  #countIdleCrash(last: string): void {
     const crashes = this.#backoff.idleCrash();
     if (crashes >= CRASH_LOOP.crashes) {
-      this.#startBackoff(
-        `its threads crashed ${crashes} times in ${formatDuration(CRASH_LOOP.windowMs)} outside any request (last: ${error.name}: ${error.message})`,
-      );
+      this.#startBackoff(`its threads crashed ${crashes} times in ${formatDuration(CRASH_LOOP.windowMs)} outside any request (last: ${last})`);
     }
   }
 

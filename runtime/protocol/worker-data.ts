@@ -33,6 +33,17 @@ export interface BundleMessage {
   readonly bundle: string;
 }
 
+/**
+ * Worker -> main on the control channel: function code called process.exit(). Sent from the
+ * thread as it ends; piscina reports an exit only to the requests it was running, so without
+ * this one after the response (in a timer, in ctx.waitUntil() work) would go unseen.
+ */
+export interface ExitNotice {
+  readonly exited: number;
+  /** Requests were running on the thread: they answer 502 saying so, nothing more to report. */
+  readonly duringRequest: boolean;
+}
+
 /** Main -> workers on the control channel. Only the thread running `id` reacts. */
 export interface AbortMessage {
   readonly abort: number;

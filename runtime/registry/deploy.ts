@@ -63,7 +63,17 @@ export async function prepareVersion(
   steps: PrepareSteps,
 ): Promise<PreparedVersion> {
   const { name, root, source } = steps;
-  const build = await source.build();
+  let build;
+  try {
+    build = await source.build();
+  } catch (error) {
+    // Not a build error of the function's code (those come back as a failure): something went
+    // wrong around it. The function is unavailable, saying why; the server goes on.
+    const err = error instanceof Error ? error : new Error(String(error));
+    const failure = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to build: ${err.message}`, { fn: name, detail: err.stack });
+    steps.onBuilt?.({ ok: false, inputs: [], unresolved: false, cached: false });
+    return { outcome: { ok: false, error: failure, report: err.stack ?? err.message }, built: false, inputs: [], unresolved: false };
+  }
   steps.onBuilt?.({ ok: build.ok, inputs: build.inputs, unresolved: !build.ok && build.unresolved, cached: build.ok && build.cached });
   if (!build.ok) {
     const error = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to build: ${build.message}`, { fn: name, detail: build.report });

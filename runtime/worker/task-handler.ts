@@ -9,7 +9,7 @@ import { Envelope, isBatch, PROBE_ID, type Task, type TaskEnvelope } from '../pr
 import type { TaskFailure, TaskOutcome } from '../protocol/failure.js';
 import { Reply, type TaskReply } from '../protocol/reply.js';
 import { isTransfer, kTransferable, kValue, transfer, type MarkMovable, type Transfer } from '../protocol/transfer.js';
-import type { AbortMessage, FunctionWorkerData } from '../protocol/worker-data.js';
+import type { AbortMessage, ExitNotice, FunctionWorkerData } from '../protocol/worker-data.js';
 import type { Context, FunctionEnv } from '../types/handler.js';
 import { Continuation } from './continuation.js';
 import { createLambdaInvoker } from './lambda-adapter.js';
@@ -42,6 +42,26 @@ const EXPIRED: TaskFailure = {
 // Before any user module runs (the bundle imports this file first).
 installBufferedResponse();
 
+/** Requests the handler is running on this thread now; set once the module has loaded. */
+let requestsRunning: (() => number) | undefined;
+{
+  // Wrapped before the module loads, so even a process.exit it kept a reference to is reported.
+  // (The 'exit' event would not do: an uncaught error fires it too, and that one piscina reports.)
+  const exit = process.exit.bind(process);
+  // While the module loads, the warm-up reports the exit as a load failure instead. Node's own
+  // handler of an uncaught error ends the thread through process.exit() too, once it has set
+  // _exiting: that death piscina reports as an error.
+  process.exit = ((code?: number | string | null) => {
+    if (requestsRunning !== undefined && !(process as { _exiting?: boolean })._exiting) {
+      const notice: ExitNotice = { exited: Number(code ?? process.exitCode ?? 0), duringRequest: requestsRunning() > 0 };
+      const channel = new BroadcastChannel((workerData as FunctionWorkerData).controlChannel);
+      channel.postMessage(notice);
+      channel.close();
+    }
+    return exit(code);
+  }) as typeof process.exit;
+}
+
 /** What a function's bundle exports by default: given the worker entry's way to mark a transfer, the thread's task runner. */
 export type StartTasks = (markMovable: MarkMovable) => (task: Task) => unknown;
 
@@ -58,6 +78,7 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
   /** Requests that go on after their reply, by id, for their keep-busy tasks. */
   const continuations = new Map<number, Continuation>();
 
+  requestsRunning = () => running.size;
   const control = new BroadcastChannel(data.controlChannel);
   control.onmessage = (event) => {
     const message = (event as { data: AbortMessage }).data;

@@ -10,6 +10,10 @@ import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
+import { closeBypasses } from './close-bypasses.mjs';
+
+// Before any of the function's code exists on this thread.
+closeBypasses();
 
 // Piscina moves the parts of an answer that piscina itself marked movable, with a private
 // symbol. Importing piscina's main module for move() costs each new thread about 15 ms; its

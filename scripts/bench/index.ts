@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { PROFILES, type Profile } from './profile.js';
 import { createBenchProject } from './project.js';
 import type { Row } from './row.js';
-import { bigBodyRow, heavyLightRow } from './rows-latency.js';
+import { bigBodyRow, bigResultRow, heavyLightRow } from './rows-latency.js';
 import { builtStartRow, coldStartRow, memoryRow, reloadRow } from './rows-lifecycle.js';
 import { coldFunctionRow, idleCostRow, manyFunctionsRow } from './rows-scale.js';
 import { helloRows, scalingRow } from './rows-throughput.js';
@@ -45,6 +45,7 @@ export async function runBench(profile: Profile, only?: ReadonlySet<string>, log
     if (wanted('B3')) add(await heavyLightRow(profile, project.config));
     if (wanted('B4')) add(await bigBodyRow(profile, project.config));
     if (wanted('B5')) add(await scalingRow(profile, project.config));
+    if (wanted('B13')) add(await bigResultRow(profile, project.config));
     const lifecycle = async () => {
       if (wanted('B6')) add(await coldStartRow(profile));
       if (wanted('B7')) add(await reloadRow(profile));

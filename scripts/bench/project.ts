@@ -5,14 +5,28 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
+/** B9's function: `?mb=N&as=string|json|bytes` returns a result of N MiB of that kind. */
+const BIG_RESULT = `
+export default (req: Request) => {
+  const url = new URL(req.url);
+  const size = Number(url.searchParams.get('mb')) * 2 ** 20;
+  const as = url.searchParams.get('as');
+  if (as === 'json') return { data: 'x'.repeat(size - 11) };
+  if (as === 'bytes') return new Uint8Array(size).fill(120);
+  return 'x'.repeat(size);
+};
+`;
+
 /**
  * A temporary project with the repository's demo functions and a bench config: hello, sort and
- * echo as in the demo, and the hash function three times with 1, 2 and one-per-core threads.
+ * echo as in the demo, the hash function three times with 1, 2 and one-per-core threads, and
+ * big-result (B9).
  */
 export async function createBenchProject(): Promise<{ config: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'fngate-bench-'));
   await cp(join(REPO, 'functions'), join(dir, 'functions'), { recursive: true });
   await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  await writeFile(join(dir, 'functions', 'big-result.ts'), BIG_RESULT);
   await writeFile(
     join(dir, 'config.yaml'),
     [
@@ -25,6 +39,7 @@ export async function createBenchProject(): Promise<{ config: string; cleanup():
       '  cpu1: { file: functions/hash.ts, routes: POST /cpu1, maxThreads: 1 }',
       '  cpu2: { file: functions/hash.ts, routes: POST /cpu2, maxThreads: 2 }',
       `  cpuN: { file: functions/hash.ts, routes: POST /cpuN, maxThreads: ${availableParallelism()} }`,
+      '  big-result: { routes: GET /big-result, memoryLimit: 1gb, maxThreads: 1 }',
     ].join('\n'),
   );
   return { config: join(dir, 'config.yaml'), cleanup: () => rm(dir, { recursive: true, force: true }) };

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { get } from 'node:http';
 import { backgroundLoad, sequentialLatencies, timedRequests } from './load.js';
 import { startAll, startBaseline, startFngate, type ServerProcess } from './processes.js';
 import type { Profile } from './profile.js';
@@ -82,5 +83,69 @@ export async function bigBodyRow(profile: Profile, fngateConfig: string): Promis
     };
   } finally {
     await Promise.all([fngate.stop(), hono.stop(), clone.stop()]);
+  }
+}
+
+/** Requests `url` back to back, reading each response to its end, until stopped. */
+function backToBack(url: string): () => Promise<void> {
+  let stopping = false;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      get(url, { agent: false }, (res) => {
+        if (res.statusCode !== 200) reject(new Error(`${url} answered ${res.statusCode}`));
+        res.on('data', () => {});
+        res.on('end', resolve);
+      }).on('error', reject);
+    });
+  const loop = (async () => {
+    while (!stopping) await one();
+  })();
+  return async () => {
+    stopping = true;
+    await loop;
+  };
+}
+
+/**
+ * B13: the light route's p99 while one thread produces large results back to back and the
+ * gateway sends them: strings and JSON are encoded to bytes on the function's thread, so the
+ * gateway thread only forwards them, as it does bytes (the comparison). Before, it encoded a
+ * 300 MB string itself and every route waited about 3 s.
+ */
+export async function bigResultRow(profile: Profile, fngateConfig: string): Promise<Row> {
+  const server = await startFngate(['start', '--config', fngateConfig, '--port', '0']);
+  const mb = profile.bigResultMb;
+  // At least one whole result per sample, however short the profile.
+  const seconds = Math.max(profile.latencySeconds, profile.name === 'tiny' ? 0.2 : 3);
+  try {
+    await sequentialLatencies(`${server.url}/hello/warm`, Math.min(0.5, profile.latencySeconds));
+    const p99While = async (as: string | null) => {
+      const p99s: number[] = [];
+      for (let rep = 0; rep < profile.reps; rep++) {
+        const stop = as === null ? undefined : backToBack(`${server.url}/big-result?mb=${as === 'json' ? Math.round(mb / 2) : mb}&as=${as}`);
+        try {
+          p99s.push(percentile(await sequentialLatencies(`${server.url}/hello/light`, seconds), 99));
+        } finally {
+          await stop?.();
+        }
+      }
+      return round(median(p99s), 2);
+    };
+    const idle = await p99While(null);
+    const text = await p99While('string');
+    const json = await p99While('json');
+    const bytes = await p99While('bytes');
+    const added = (p99: number) => round(p99 - idle, 1);
+    return {
+      id: 'B13',
+      what: `light route p99 while ${mb} MB string / ${Math.round(mb / 2)} MB JSON results are sent`,
+      fngate: `idle ${idle} ms; string ${text} ms (**+${added(text)}**), JSON ${json} ms (**+${added(json)}**)`,
+      compared: `the same size as bytes: ${bytes} ms (+${added(bytes)})`,
+      target: '<= idle + 10 ms',
+      met: added(text) <= 10 && added(json) <= 10,
+      data: { mb, idleP99: idle, stringP99: text, jsonP99: json, bytesP99: bytes },
+    };
+  } finally {
+    await server.stop();
   }
 }

@@ -53,6 +53,9 @@ describe('config', () => {
       metricsPort: null,
       headersTimeout: 10_000,
       requestTimeout: 60_000,
+      sendTimeout: 60_000,
+      sendBufferLimit: 256 * 1024 * 1024,
+      allowedHosts: [],
     });
     const sort = config.functions.sort!;
     expect(sort.file).toBe(p.path('functions/sort.ts'));
@@ -108,6 +111,14 @@ describe('config', () => {
       'config.yaml:4 defaults.maxThreds: unknown key (did you mean "maxThreads"?)',
       'config.yaml:8 functions.hello.tiemout: unknown key (did you mean "timeout"?)',
       expect.stringMatching(/^config\.yaml:9 extra: unknown key/),
+    ]);
+  });
+
+  it('rejects a server.allowedHosts entry with a scheme or a port', async () => {
+    const text = 'server:\n  allowedHosts: [MyApp.Test, "http://x.test", "x.test:3000", .dev.test, "[::1]"]\nfunctions:\n  hello:\n    routes: GET /hello\n';
+    expect(await problemsOf(text)).toEqual([
+      'config.yaml:2 server.allowedHosts[1]: expected a host name without scheme, port or path (like myapp.test or .myapp.test), got "http://x.test"',
+      'config.yaml:2 server.allowedHosts[2]: expected a host name without scheme, port or path (like myapp.test or .myapp.test), got "x.test:3000"',
     ]);
   });
 

@@ -16,7 +16,7 @@ describe('fault: bad HTTP input', () => {
     const server = await startRuntime({ config });
     // Announce 1 GiB, send a few bytes, and never more: the answer cannot depend on the body.
     const exchange = await rawExchange(server.url, (socket) => {
-      socket.write('POST /throws/json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n{"a":');
+      socket.write('POST /throws/json HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n{"a":');
     });
     expect(exchange.status).toBe(413);
     expect(exchange.response).toMatch(/connection: close/i);
@@ -29,14 +29,14 @@ describe('fault: bad HTTP input', () => {
   it('answers a client that asks first (Expect: 100-continue) with 413 instead of inviting the upload', async () => {
     const server = await startRuntime({ config });
     const exchange = await rawExchange(server.url, (socket) => {
-      socket.write('POST /throws/json HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1073741824\r\n\r\n');
+      socket.write('POST /throws/json HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 1073741824\r\n\r\n');
     });
     expect(exchange.status).toBe(413);
     expect(exchange.response).not.toContain('100 Continue');
     expect(exchange.response).toContain('"code":"FNGATE_BODY_TOO_LARGE"');
     // Under the limit it is invited as usual, and served.
     const small = await rawExchange(server.url, (socket) => {
-      socket.write('POST /throws/json HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 7\r\nConnection: close\r\n\r\n');
+      socket.write('POST /throws/json HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 7\r\nConnection: close\r\n\r\n');
       socket.once('data', () => socket.write('{"a":1}'));
     });
     expect(small.response).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
@@ -47,7 +47,7 @@ describe('fault: bad HTTP input', () => {
   it('answers 413 when a chunked body grows past bodyLimit, and stops reading it', async () => {
     const server = await startRuntime({ config });
     const exchange = await rawExchange(server.url, (socket) => {
-      socket.write('POST /throws/json HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+      socket.write('POST /throws/json HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n');
       const chunk = Buffer.alloc(1024 * 1024, 97);
       // 11 MiB in 1 MiB chunks; the server answers once it has seen more than 10 MiB.
       for (let i = 0; i < 11; i++) socket.write(`${chunk.length.toString(16)}\r\n${chunk.toString()}\r\n`);
@@ -64,7 +64,7 @@ describe('fault: bad HTTP input', () => {
   it('answers 400 FNGATE_BAD_REQUEST for invalid percent-encoding in the path', async () => {
     const server = await startRuntime({ config });
     const exchange = await rawExchange(server.url, (socket) => {
-      socket.end('GET /healthy/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      socket.end('GET /healthy/%E0%A4%A HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
     });
     expect(exchange.status).toBe(400);
     expect(exchange.response).toContain('"message":"invalid percent-encoding in path /healthy/%E0%A4%A"');
@@ -75,7 +75,7 @@ describe('fault: bad HTTP input', () => {
     const server = await startRuntime({ config });
     const exchange = await rawExchange(server.url, (socket) => {
       const flood = Array.from({ length: 400 }, (_, i) => `X-Flood-${i}: ${'v'.repeat(60)}\r\n`).join('');
-      socket.write(`GET /healthy HTTP/1.1\r\nHost: x\r\n${flood}\r\n`);
+      socket.write(`GET /healthy HTTP/1.1\r\nHost: localhost\r\n${flood}\r\n`);
     });
     expect(exchange.status).toBe(431);
     await expectHealthy(server);
@@ -100,7 +100,7 @@ describe('fault: bad HTTP input', () => {
     it('closes a connection whose headers do not arrive within headersTimeout', async () => {
       const server = await slowServer();
       // Half a request line, then nothing: a slowloris client.
-      const exchange = await rawExchange(server.url, (socket) => void socket.write('GET /healthy HTTP/1.1\r\nHost: x\r\n'));
+      const exchange = await rawExchange(server.url, (socket) => void socket.write('GET /healthy HTTP/1.1\r\nHost: localhost\r\n'));
       expect(exchange.closed).toBe(true);
       expect([0, 408]).toContain(exchange.status);
       await expectHealthy(server);
@@ -109,7 +109,7 @@ describe('fault: bad HTTP input', () => {
     it('answers 408 when the body does not arrive within requestTimeout', async () => {
       const server = await slowServer();
       const exchange = await rawExchange(server.url, (socket) => {
-        socket.write('POST /healthy HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly a part');
+        socket.write('POST /healthy HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nonly a part');
       });
       expect(exchange.status).toBe(408);
       await expectHealthy(server);

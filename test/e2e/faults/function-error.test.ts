@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureConfig } from '../../helpers/fixtures.js';
+import { createProject } from '../../helpers/project.js';
+import { rawExchange } from '../../helpers/raw-http.js';
 import { errorOf, expectHealthy, startRuntime } from '../../helpers/runtime.js';
 
 const config = fixtureConfig('faults');
@@ -43,5 +45,29 @@ describe('fault: handler throws or returns garbage', () => {
     const good = await server.fetch('/throws/json', { method: 'POST', body: '{"a":1}' });
     expect(await good.json()).toEqual({ parsed: { a: 1 } });
     await expectHealthy(server);
+  });
+});
+
+describe('fault: a response Node refuses to write', () => {
+  it('answers 500 FNGATE_FUNCTION_ERROR in JSON for a header Node refuses (trailer on a buffered body), and answers the next pipelined request', async () => {
+    const project = await createProject({
+      'config.yaml': 'functions:\n  trailer:\n    routes: GET /trailer\n  healthy:\n    routes: GET /healthy\n',
+      'functions/trailer.ts': "export default () => new Response('ok', { headers: { trailer: 'x-checksum' } });\n",
+      'functions/healthy.ts': 'export default () => "ok";\n',
+    });
+    const server = await startRuntime({ cwd: project.dir });
+    const exchange = await rawExchange(server.url, (socket) => {
+      socket.write('GET /trailer HTTP/1.1\r\nHost: localhost\r\n\r\nGET /healthy HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    });
+    const [first, second] = exchange.response.split(/(?=HTTP\/1\.1 )/);
+    expect(first).toMatch(/^HTTP\/1\.1 500 Internal Server Error\r\n/);
+    expect(first).toMatch(/content-type: application\/json/i);
+    expect(first).not.toMatch(/trailer:/i);
+    const body = JSON.parse(first!.slice(first!.indexOf('\r\n\r\n') + 4)) as { error: { code: string; function: string; message: string } };
+    expect(body.error).toMatchObject({ code: 'FNGATE_FUNCTION_ERROR', function: 'trailer' });
+    expect(body.error.message).toMatch(/trailer/i);
+    expect(second).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(second).toMatch(/\r\n\r\nok$/);
+    expect(server.logs.text()).toMatch(/\[trailer\] its response could not be sent as it was: Trailers are invalid .*; answered 500 FNGATE_FUNCTION_ERROR instead/);
   });
 });

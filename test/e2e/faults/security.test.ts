@@ -6,6 +6,7 @@ import { ConfigError } from '../../../runtime/index.js';
 import { runCli, waitForReady } from '../../helpers/cli.js';
 import { fixtureConfig } from '../../helpers/fixtures.js';
 import { createProject } from '../../helpers/project.js';
+import { rawExchange } from '../../helpers/raw-http.js';
 import { startRuntime } from '../../helpers/runtime.js';
 import { waitFor } from '../../helpers/wait.js';
 
@@ -48,5 +49,47 @@ describe('security defaults', () => {
     } finally {
       await rm(outside, { force: true });
     }
+  });
+});
+
+describe('Host check against DNS rebinding', () => {
+  /** The status and body a request with this Host header gets. */
+  async function withHost(url: string, host: string, path = '/healthy'): Promise<{ status: number; response: string }> {
+    return rawExchange(url, (socket) => void socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+  }
+
+  it('answers 403 FNGATE_HOST_NOT_ALLOWED on a loopback address to a Host that is not localhost or a loopback IP, admin endpoints included', async () => {
+    const server = await startRuntime({ config: fixtureConfig('faults'), mode: 'dev' });
+    const port = new URL(server.url).port;
+    for (const host of ['attacker.example', `attacker.example:${port}`, '127.0.0.1.attacker.example', 'localhost.attacker.example', '10.0.0.1']) {
+      const refused = await withHost(server.url, host);
+      expect(refused.status, host).toBe(403);
+      expect(refused.response).toContain('"code":"FNGATE_HOST_NOT_ALLOWED"');
+      expect(refused.response).toContain('server.allowedHosts');
+    }
+    expect((await withHost(server.url, 'attacker.example', '/_fngate/status')).status).toBe(403);
+    for (const host of ['localhost', `localhost:${port}`, 'LocalHost:1', 'app.localhost', '127.0.0.1', `127.0.0.1:${port}`, '127.1.2.3', '[::1]', `[::1]:${port}`]) {
+      expect((await withHost(server.url, host)).status, host).toBe(200);
+    }
+  });
+
+  it('accepts the hosts listed in server.allowedHosts, a leading dot taking in subdomains', async () => {
+    const project = await createProject({
+      'config.yaml': 'server:\n  allowedHosts: [myapp.test, .dev.example]\nfunctions:\n  healthy:\n    routes: GET /healthy\n',
+      'functions/healthy.ts': 'export default () => "ok";\n',
+    });
+    const server = await startRuntime({ cwd: project.dir });
+    for (const host of ['myapp.test', 'myapp.test:8080', 'dev.example', 'a.b.dev.example', 'localhost']) {
+      expect((await withHost(server.url, host)).status, host).toBe(200);
+    }
+    for (const host of ['other.myapp.test', 'notdev.example', 'attacker.example']) {
+      expect((await withHost(server.url, host)).status, host).toBe(403);
+    }
+  });
+
+  it('does not check the Host when listening on every interface, a choice made for other machines', async () => {
+    const server = await startRuntime({ config: fixtureConfig('faults'), host: '0.0.0.0' });
+    const url = server.url.replace('0.0.0.0', '127.0.0.1');
+    expect((await withHost(url, 'my-laptop.lan')).status).toBe(200);
   });
 });
