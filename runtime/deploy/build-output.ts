@@ -128,7 +128,9 @@ async function copyRuntime(dir: string): Promise<void> {
   await mkdir(join(dir, 'worker'));
   await mkdir(join(dir, 'gateway'));
   await bundleServer(join(dir, 'server.mjs'));
-  await cp(WORKER_ENTRY, join(dir, 'worker', basename(WORKER_ENTRY)));
+  // The worker entry and the plain-JS modules it imports beside it.
+  const workerDir = dirname(WORKER_ENTRY);
+  for (const file of await readdir(workerDir)) if (file.endsWith('.mjs')) await cp(join(workerDir, file), join(dir, 'worker', file));
   await cp(DASHBOARD_PAGE, join(dir, 'gateway', basename(DASHBOARD_PAGE)));
   const piscina = packageRoot(createRequire(import.meta.url).resolve('piscina'), 'piscina');
   await cp(piscina, join(dir, 'node_modules', 'piscina'), { recursive: true, filter: (source) => !/\.(md|map)$/.test(source) });
