@@ -1,26 +1,14 @@
-import { request } from 'node:http';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, waitForReady } from '../../helpers/cli.js';
+import { freshRequest } from '../../helpers/raw-http.js';
 import { fixtureConfig } from '../../helpers/fixtures.js';
 import { createProject } from '../../helpers/project.js';
 import { startRuntime } from '../../helpers/runtime.js';
 import { waitFor } from '../../helpers/wait.js';
 
 const config = fixtureConfig('faults');
-
-/** One request on its own new connection: resolves with the status, or the connection error code. */
-function freshRequest(url: string): Promise<number | string> {
-  return new Promise((resolve) => {
-    request(url, { agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-    })
-      .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
-      .end();
-  });
-}
 
 describe('fault: shutdown under load', () => {
   it('refuses new connections, answers all 50 accepted requests, destroys the pools and removes the bundles', async () => {
