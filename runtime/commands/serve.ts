@@ -125,7 +125,8 @@ function formatTable(functions: readonly FunctionState[]): string {
       `${fn.minThreads}-${fn.maxThreads}`,
       String(fn.maxQueue),
       formatDuration(fn.timeout),
-      fn.routes.join(', ') + (fn.problem ? `   ✘ unavailable: ${fn.problem}` : ''),
+      // The first line: a hint on how to fix it follows in the log above.
+      fn.routes.join(', ') + (fn.problem ? `   ✘ unavailable: ${fn.problem.split('\n')[0]}` : ''),
     ]),
   ];
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));

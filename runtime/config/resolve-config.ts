@@ -64,6 +64,8 @@ export interface ResolvedFunction extends ResolvedPoolSettings {
   readonly sharedMemory: number;
   /** Its deployment group (`deploy.group`), or null: it runs with the gateway. */
   readonly group: string | null;
+  /** Packages loaded from node_modules at run time instead of bundled (`external`); `all`: every package. */
+  readonly external: 'all' | readonly string[];
 }
 
 export interface ResolvedConfig {
@@ -256,6 +258,7 @@ export function resolveConfig(
       type: fn.type ?? 'auto',
       sharedMemory,
       group: fn.deploy?.group ?? null,
+      external: fn.external ?? defaults.external ?? [],
     };
   }
 

@@ -122,6 +122,23 @@ describe('config', () => {
     ]);
   });
 
+  it('takes external from defaults unless the function sets its own list, or all', async () => {
+    const p = await project(
+      ['defaults: { external: [pino, "@prisma/client"] }', 'functions:', '  hello: { routes: GET /a }', '  sort: { routes: GET /b, external: all }'].join('\n'),
+    );
+    const config = loadConfig(p.path('config.yaml'), { cwd: p.dir, env: {} });
+    expect(config.functions.hello!.external).toEqual(['pino', '@prisma/client']);
+    expect(config.functions.sort!.external).toBe('all');
+  });
+
+  it('rejects an external entry that is a path inside a package, and an external that is neither a list nor all', async () => {
+    const problems = await problemsOf(['functions:', '  hello:', '    routes: GET /a', '    external: [pino, ./lib/x.js]', '  sort:', '    routes: GET /b', '    external: yes'].join('\n'));
+    expect(problems).toEqual([
+      'config.yaml:4 functions.hello.external[1]: expected an npm package name like pino or @prisma/client (a package, not a path inside it), got "./lib/x.js"',
+      'config.yaml:7 functions.sort.external: expected a list of package names like [pino, pdfkit], or "all", got "yes"',
+    ]);
+  });
+
   it('rejects minThreads greater than maxThreads', async () => {
     const problems = await problemsOf(
       ['functions:', '  hello:', '    routes: GET /hello', '    minThreads: 3', '    maxThreads: 2'].join('\n'),
