@@ -1,8 +1,9 @@
 import { rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { AdminEndpoints } from './gateway/admin-routes.js';
 import type { StatusReport } from './observe/status-report.js';
 import { forDebugging } from './config/debug-config.js';
+import { envFileNames, loadEnvFiles, withEnvFiles } from './config/env-files.js';
 import { loadConfig } from './config/load-config.js';
 import type { ResolvedConfig } from './config/resolve-config.js';
 import { createGateway, type GatewayRoute } from './gateway/create-gateway.js';
@@ -144,9 +145,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const logger = options.logger ?? consoleLogger;
   const mode = options.mode ?? (options.watch ? 'dev' : 'start');
   const adjust = options.debug ? forDebugging : (loaded: ResolvedConfig) => loaded;
-  const loaded = adjust(
-    typeof options.config === 'object' ? options.config : loadConfig(resolve(cwd, options.config ?? 'config.yaml'), { cwd }),
-  );
+  // A config file is read with its .env files; a config given as an object was read by the caller.
+  const configFile = typeof options.config === 'object' ? undefined : resolve(cwd, options.config ?? 'config.yaml');
+  const readConfig = (file: string) => loadConfig(file, { cwd, env: withEnvFiles(process.env, loadEnvFiles(dirname(file), mode, cwd)) });
+  const loaded = adjust(typeof options.config === 'object' ? options.config : readConfig(configFile!));
   const forward = options.forward ?? {};
   if (options.watch && (options.only !== undefined || Object.keys(forward).length > 0)) {
     throw new RuntimeOptionError('--only and --forward split a deployment: they are for fngate start, not dev');
@@ -261,7 +263,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       const { HotReloader } = await import('./watch/hot-reload.js');
       reloader = await HotReloader.start({
         configFile: config.file,
-        cwd,
+        envFiles: envFileNames(mode).map((name) => join(config.root, name)),
+        readConfig: () => readConfig(config.file),
         registry,
         logger,
         currentConfig: () => current,
