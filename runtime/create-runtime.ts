@@ -16,6 +16,7 @@ import { createBundleDir } from './bundle/bundle-dir.js';
 import { createPrebuiltSources } from './bundle/prebuilt-sources.js';
 import { formatDuration } from './config/units.js';
 import { FunctionRegistry } from './registry/function-registry.js';
+import { Scheduler, type ScheduledRun } from './schedule/scheduler.js';
 import { fngateVersion } from './common/runtime-files.js';
 
 export interface RuntimeOptions {
@@ -71,6 +72,12 @@ export interface RuntimeOptions {
    * there instead of running them (`fngate start --forward GROUP=URL`). Not with `watch`.
    */
   readonly forward?: Readonly<Record<string, string>>;
+  /**
+   * Run functions on their config.yaml `schedule` by the clock. Off where something else keeps
+   * the time: the replicas of a cluster deployment (a CronJob triggers each run), `fngate invoke`
+   * and `fngate trigger`; trigger() still runs them. @default true
+   */
+  readonly schedules?: boolean;
 }
 
 /** RuntimeOptions that do not fit the config (an --only group no function is in). */
@@ -98,6 +105,8 @@ export interface FunctionState {
   readonly threads: number;
   /** The serving version's bundle was reused from `.fngate/cache` instead of being rebuilt. */
   readonly fromCache: boolean;
+  /** Its schedule and when it is due next, or undefined without one (or with schedules off). */
+  readonly schedule: { readonly cron: string; readonly timezone: string; readonly nextRun: Date | null } | undefined;
 }
 
 export interface Runtime {
@@ -127,6 +136,12 @@ export interface Runtime {
   readonly admin: 'off' | 'open' | 'token';
   /** What GET /_fngate/status serves (also when the admin endpoints are off). */
   status(): StatusReport;
+  /**
+   * Runs a scheduled function now, as its schedule would (`fngate trigger`), and resolves when the
+   * run is over. Throws FngateError FNGATE_NOT_FOUND for a function without a schedule and
+   * FNGATE_ALREADY_RUNNING while its previous run is going.
+   */
+  trigger(name: string): Promise<ScheduledRun>;
   /**
    * Turns /_fngate/ready to 503 and keeps serving for `server.drainDelay`, then stops accepting
    * connections, lets in-flight requests finish (up to `server.shutdownTimeout`), destroys every
@@ -175,6 +190,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     // Called only for reloads, after `monitor` exists.
     onReload: (name, result) => monitor.reloaded(name, result),
   });
+  const scheduler = new Scheduler({
+    invoke: (name, envelope) => registry.invoke(name, envelope),
+    logger,
+    logRuns: options.logRequests ?? mode === 'dev',
+    onRun: (name, result, ms) => monitor.scheduled(name, result, ms),
+    clock: options.schedules !== false,
+  });
   const monitor = new Monitor({
     mode,
     version: fngateVersion(),
@@ -182,6 +204,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     config: () => current,
     logRequests: options.logRequests ?? mode === 'dev',
     logger,
+    schedule: (name) => scheduler.state(name),
   });
 
   const adminOf = (served: ResolvedConfig) => served.server.admin ?? (mode === 'dev' ? { token: null } : false);
@@ -193,6 +216,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       token: admin.token,
       status: () => monitor.status(),
       metrics: () => monitor.renderMetrics(),
+      trigger: async (name) => {
+        const run = await scheduler.trigger(name);
+        return run.failure === null ? { ok: true, ms: run.ms, scheduledTime: run.scheduledTime } : { ok: false, error: run.failure };
+      },
     };
   };
   const listenHost = options.host ?? config.server.host;
@@ -254,6 +281,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     });
     server = started;
     boundAddress = started.host;
+    scheduler.update(Object.values(config.functions));
     if (config.server.metricsPort !== null) {
       monitor.enableMetrics();
       metricsServer = await startMetricsServer(started.host, config.server.metricsPort, () => monitor.renderMetrics());
@@ -272,10 +300,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         applyConfig: (next) => {
           current = next;
           started.use(gatewayFor(next));
+          scheduler.update(Object.values(next.functions));
         },
       });
     }
   } catch (error) {
+    scheduler.stop();
     monitor.close();
     await server?.close(0);
     await metricsServer?.close();
@@ -306,6 +336,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     warmed: () => warmed,
     starting: startingNow,
     status: () => monitor.status(),
+    trigger: (name) => scheduler.trigger(name),
     functions: () =>
       Object.values(current.functions).map((fn) => {
         const live = registry.liveState(fn.name);
@@ -322,13 +353,16 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           queued: live.queued,
           threads: live.threads,
           fromCache: live.fromCache,
+          schedule: scheduler.state(fn.name),
         };
       }),
     close() {
       closing ??= (async () => {
         // Not ready any more, but still serving for drainDelay: a load balancer (or Kubernetes,
-        // whose endpoint removal lags behind SIGTERM) stops sending requests here first.
+        // whose endpoint removal lags behind SIGTERM) stops sending requests here first. No
+        // scheduled run starts from now on; one going on drains with the requests.
         draining = true;
+        scheduler.stop();
         if (current.server.drainDelay > 0) await new Promise((resolve) => setTimeout(resolve, current.server.drainDelay));
         // Then stop accepting connections; the watcher closes while in-flight requests finish.
         const deadline = performance.now() + current.server.shutdownTimeout;
@@ -338,6 +372,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         // Every connection is closed: what still runs is ctx.waitUntil() work, which gets the rest
         // of the grace period.
         await registry.close({ graceMs: Math.max(0, deadline - performance.now()) });
+        await scheduler.settled();
         await metricsServer?.close();
         monitor.close();
         if (outDir !== undefined) await rm(outDir, { recursive: true, force: true });

@@ -67,6 +67,7 @@ export async function run(argv: readonly string[]): Promise<void> {
   }
   const fn = config.functions[name];
   if (fn === undefined) return failWith(`no function "${name}" in ${config.file}; there are: ${Object.keys(config.functions).join(', ')}`);
+  if (fn.routes.length === 0) return failWith(`${name} has no routes, only a schedule: run it with fngate trigger ${name}`);
 
   const request = buildRequest(fn, values);
   if (typeof request === 'string') return usageError(request);
@@ -78,6 +79,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     mode: 'dev',
     logRequests: false,
     invoke: true,
+    schedules: false,
     logger: QUIET,
   });
   try {

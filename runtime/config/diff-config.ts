@@ -137,6 +137,9 @@ function diffFunction(before: ResolvedFunction, after: ResolvedFunction, root: s
     details.push(`env ${envChanges.join(' ')}`);
     needsNewVersion = true;
   }
+  // The scheduler follows it; the pool does not care.
+  const schedule = (value: ResolvedFunction['schedule']) => (value === null ? 'none' : `"${value.cron}"${value.timezone === 'UTC' ? '' : ` ${value.timezone}`}`);
+  if (schedule(before.schedule) !== schedule(after.schedule)) details.push(`schedule ${schedule(before.schedule)}->${schedule(after.schedule)}`);
   const routesBefore = before.routes.map((r) => r.source).join(', ');
   const routesAfter = after.routes.map((r) => r.source).join(', ');
   if (routesBefore !== routesAfter) details.push(`routes [${routesAfter}]`);

@@ -151,7 +151,17 @@ export const functionSchema = z
       .union([z.string(), z.array(z.string({ error: 'expected a route string like "GET /hello" (quote it if it ends with ":")' }))], {
         error: 'expected a route like "GET /hello" or a list of them',
       })
-      .describe('"METHOD /path" strings in Hono path syntax (:param, :param?, *). ANY matches every method.'),
+      .describe('"METHOD /path" strings in Hono path syntax (:param, :param?, *). ANY matches every method. A function with a schedule may have none.'),
+    schedule: z
+      .string({ error: 'expected a cron expression like "*/5 * * * *"' })
+      .min(1, { error: 'expected a cron expression like "*/5 * * * *"' })
+      .describe(
+        'Run the function on this cron schedule: 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), e.g. "*/5 * * * *". It gets a scheduled event (see README "Scheduled functions"); a run still going when the next is due makes that one skip. Default: none.',
+      ),
+    timezone: z
+      .string({ error: 'expected an IANA time zone like Europe/Berlin' })
+      .min(1, { error: 'expected an IANA time zone like Europe/Berlin' })
+      .describe('The time zone the schedule\'s fields are read in (IANA name, e.g. Europe/Berlin). Default: UTC.'),
     env: z
       .record(
         z.string().regex(ENV_NAME, { error: 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)' }),
@@ -179,8 +189,8 @@ export const functionSchema = z
     ...poolSettings,
     ...bundleSettings,
   })
-  .partial()
-  .required({ routes: true });
+  // routes, schedule or both: checked when resolving, with a message that says so.
+  .partial();
 
 export const configSchema = z.strictObject({
   $schema: z.string().optional().describe('JSON Schema reference for editors.'),

@@ -9,9 +9,9 @@ import { DASHBOARD_PAGE, WORKER_ENTRY } from '../common/runtime-files.js';
 import { builtConfigText, functionsWithout, referencedVariables, yamlDocuments } from '../config/built-config.js';
 import { parseConfig } from '../config/load-config.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
-import { horizontalPodAutoscaler, kedaScaledObject, knativeService, kubernetesManifests, type ManifestOptions } from './manifests.js';
+import { cronJob, horizontalPodAutoscaler, kedaScaledObject, knativeService, kubernetesManifests, type ManifestOptions } from './manifests.js';
 import { copyPackages } from './copy-packages.js';
-import { clusterWarnings, sizeReplica, type Sizing } from './sizing.js';
+import { clusterWarnings, GATEWAY_MEMORY, sizeReplica, type Sizing } from './sizing.js';
 
 export type Target = 'kubernetes' | 'knative';
 
@@ -80,7 +80,9 @@ export async function buildOutput(options: BuildOutputOptions): Promise<BuildOut
       const units = deploymentUnits(served, appName(config));
       warnings.push(...units.flatMap((unit) => clusterWarnings(unit.config, unit.sizing, { target: options.target!, coresDetected: functionsWithout(text, 'maxThreads') })));
       warnings = [...new Set(warnings)];
-      await writeManifests(join(temp, 'deploy'), options.target, units, {
+      const schedules = scheduledJobs(served, appName(config), options.image, referencedVariables(text));
+      if ('problems' in schedules) return { ok: false, reports: schedules.problems };
+      await writeManifests(join(temp, 'deploy'), options.target, units, schedules.jobs, {
         image: options.image,
         replicas: options.replicas,
         maxReplicas: options.maxReplicas,
@@ -89,6 +91,7 @@ export async function buildOutput(options: BuildOutputOptions): Promise<BuildOut
         envNames: referencedVariables(text),
         targetSaturation: options.targetSaturation,
         prometheusUrl: options.prometheusUrl,
+        schedulesOff: schedules.jobs.length > 0,
       });
     }
     await replaceOutput(temp, options.out);
@@ -188,6 +191,8 @@ CMD ["node", "server.mjs"]
 `;
 }
 
+type Manifest = Record<string, unknown>;
+
 /** One Deployment (or Knative Service): the gateway, or a deployment group, with its own size and arguments. */
 interface DeploymentUnit {
   readonly name: string;
@@ -219,14 +224,47 @@ function deploymentUnits(config: ResolvedConfig, app: string): DeploymentUnit[] 
   ];
 }
 
-async function writeManifests(dir: string, target: Target, units: readonly DeploymentUnit[], common: Omit<ManifestOptions, 'name' | 'args'>): Promise<void> {
+/**
+ * A CronJob for each scheduled function (they run in the cluster, not in the replicas), or why a
+ * schedule cannot be one: Kubernetes schedules have no seconds field.
+ */
+function scheduledJobs(config: ResolvedConfig, app: string, image: string, envNames: readonly string[]): { jobs: Manifest[] } | { problems: string[] } {
+  const jobs: Manifest[] = [];
+  const problems: string[] = [];
+  for (const fn of Object.values(config.functions)) {
+    if (fn.schedule === null) continue;
+    const fields = fn.schedule.cron.split(' ');
+    if (fields.length === 6 && !/^0+$/.test(fields[0]!)) {
+      problems.push(`✘ functions.${fn.name}.schedule "${fn.schedule.cron}" runs at seconds other than 0: a Kubernetes CronJob runs at most once a minute; use 5 fields (or 6 starting with 0)`);
+      continue;
+    }
+    const name = `${app}-${fn.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`.slice(0, 52).replace(/-+$/, '');
+    jobs.push(
+      cronJob({
+        name,
+        app,
+        function: fn.name,
+        schedule: (fields.length === 6 ? fields.slice(1) : fields).join(' '),
+        timezone: fn.schedule.timezone,
+        image,
+        envNames,
+        deadlineS: Math.ceil(fn.timeout / 1000) + 60,
+        memory: fn.memoryLimit + config.server.bodyLimit + GATEWAY_MEMORY,
+      }),
+    );
+  }
+  return problems.length > 0 ? { problems } : { jobs };
+}
+
+async function writeManifests(dir: string, target: Target, units: readonly DeploymentUnit[], jobs: readonly Manifest[], common: Omit<ManifestOptions, 'name' | 'args'>): Promise<void> {
   await mkdir(dir);
   const optionsOf = (unit: DeploymentUnit): ManifestOptions => ({ ...common, name: unit.name, args: unit.args });
   if (target === 'knative') {
-    await writeFile(join(dir, 'knative.yaml'), yamlDocuments(units.map((unit) => knativeService(unit.sizing, optionsOf(unit)))));
+    // CronJobs are plain Kubernetes: a Knative cluster runs them too.
+    await writeFile(join(dir, 'knative.yaml'), yamlDocuments([...units.map((unit) => knativeService(unit.sizing, optionsOf(unit))), ...jobs]));
     return;
   }
-  await writeFile(join(dir, 'kubernetes.yaml'), yamlDocuments(units.flatMap((unit) => kubernetesManifests(unit.sizing, optionsOf(unit)))));
+  await writeFile(join(dir, 'kubernetes.yaml'), yamlDocuments([...units.flatMap((unit) => kubernetesManifests(unit.sizing, optionsOf(unit))), ...jobs]));
   const scaled = units.filter((unit) => unit.autoscaled);
   await writeFile(join(dir, 'autoscale-keda.yaml'), yamlDocuments(scaled.map((unit) => kedaScaledObject(unit.sizing, optionsOf(unit)))));
   await writeFile(join(dir, 'autoscale-hpa.yaml'), yamlDocuments(scaled.map((unit) => horizontalPodAutoscaler(unit.sizing, optionsOf(unit)))));
