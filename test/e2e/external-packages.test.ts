@@ -146,6 +146,21 @@ describe('packages esbuild cannot or should not bundle', () => {
     expect(error.message).toMatch(/No loader is configured for "\.node" files.*native-thing loads a native addon, which cannot be bundled: .*functions\.x: external: \[native-thing\]/);
   });
 
+  it('names the package that finds its native addon through bindings at run time, not the loader', async () => {
+    const project = await createProject({
+      'config.yaml': config('db', 'minThreads: 0'),
+      'functions/db.ts': 'import { open } from "tiny-sqlite";\nexport default () => String(typeof open);\n',
+      'node_modules/tiny-sqlite/package.json': JSON.stringify({ name: 'tiny-sqlite', version: '1.0.0', main: 'lib/index.js' }),
+      'node_modules/tiny-sqlite/lib/index.js': 'const addon = require("bindings")("tiny_sqlite");\nexports.open = (file) => addon.open(file);\n',
+      'node_modules/bindings/package.json': JSON.stringify({ name: 'bindings', version: '1.5.0', main: 'bindings.js' }),
+      'node_modules/bindings/bindings.js': 'module.exports = (name) => require(require("path").join(process.cwd(), "build", name + ".node"));\n',
+    });
+    const { logs } = await startRuntime({ cwd: project.dir });
+    expect(logs.text()).toContain('⚠ db: tiny-sqlite will likely fail inside the bundle: node_modules/tiny-sqlite/lib/index.js finds its native addon through bindings at run time, in its own directory');
+    expect(logs.text()).toContain('imported as functions/db.ts → tiny-sqlite → bindings');
+    expect(logs.text()).toContain('external: [tiny-sqlite]');
+  });
+
   it('applies a config.yaml edit to external in dev: the function that failed bundled loads unbundled', async () => {
     const project = await projectWith({ 'config.yaml': config('log', 'minThreads: 1'), 'functions/log.ts': PINO('/dev/null') });
     const { fetch, runtime, logs } = await startRuntime({ cwd: project.dir, watch: true, mode: 'dev' });
