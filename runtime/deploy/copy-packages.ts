@@ -36,6 +36,8 @@ export async function copyPackages(root: string, names: readonly string[], out: 
     }
     const real = realDir(dir);
     if (top) versions[name] = readPackageJson(real).version ?? '*';
+    // Copied once. Not handled: the same version needed again where another version shadows its
+    // first place (npm nests it then; here the dependent would find the other one).
     if (copied.has(real)) continue;
     // Inside a package copied whole (its nested node_modules): already in place.
     const container = [...copied].find(([source]) => real.startsWith(source + sep));

@@ -146,7 +146,7 @@ export class FunctionRegistry {
       config.name,
       this.#enqueue(entry, async () => {
         // The builder bundles with its file and `external`: a new one for either.
-        if (config.file !== entry.config.file || String(config.external) !== String(entry.config.external)) {
+        if (config.file !== entry.config.file || JSON.stringify(config.external) !== JSON.stringify(entry.config.external)) {
           await entry.source.dispose();
           entry.source = await this.#options.sources.create(config);
           entry.inputs = [config.file];

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { startFunctions } from '../../runtime/testing.js';
 import { runCli, waitForReady } from '../helpers/cli.js';
 import { createProject, type TempProject } from '../helpers/project.js';
 import { errorOf, startRuntime, type StartedRuntime } from '../helpers/runtime.js';
@@ -222,5 +223,29 @@ describe('scheduled functions', () => {
     const cli = runCli(['dev', '--port', '0'], { cwd: project.dir });
     await waitForReady(cli);
     expect(cli.stdout()).toMatch(/^ {2}nightly +1-\d+ +64 +30 s +schedule "0 3 \* \* \*" \(America\/New_York\), next \d{4}-\d\d-\d\d (0[78]|08):00:00Z$/m);
+  });
+});
+
+describe('scheduled functions under fngate/testing', () => {
+  it('runs them only when the test triggers them, unless asked to follow the clock', async () => {
+    const project = await createProject({
+      'config.yaml': 'functions:\n  job:\n    schedule: "* * * * * *"\n',
+      'functions/job.ts': `${RECORD}export const scheduled = (c: { scheduledTime: number }) => record(c.scheduledTime);\n`,
+    });
+    const server = await startFunctions({ cwd: project.dir });
+    try {
+      expect(server.runtime.functions()[0]!.schedule).toMatchObject({ cron: '* * * * * *', nextRun: null });
+      const run = await server.runtime.trigger('job');
+      expect(run).toMatchObject({ failure: null, manual: true });
+      expect(await linesOf(project, 'runs.log')).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+    const clocked = await startFunctions({ cwd: project.dir, schedules: true });
+    try {
+      await waitFor(async () => (await linesOf(project, 'runs.log')).length >= 2, { what: 'a run by the clock' });
+    } finally {
+      await clocked.close();
+    }
   });
 });
