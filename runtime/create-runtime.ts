@@ -1,8 +1,9 @@
 import { rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { AdminEndpoints } from './gateway/admin-routes.js';
 import type { StatusReport } from './observe/status-report.js';
 import { forDebugging } from './config/debug-config.js';
+import { envFileNames, loadEnvFiles, withEnvFiles } from './config/env-files.js';
 import { loadConfig } from './config/load-config.js';
 import type { ResolvedConfig } from './config/resolve-config.js';
 import { createGateway, type GatewayRoute } from './gateway/create-gateway.js';
@@ -15,6 +16,7 @@ import { createBundleDir } from './bundle/bundle-dir.js';
 import { createPrebuiltSources } from './bundle/prebuilt-sources.js';
 import { formatDuration } from './config/units.js';
 import { FunctionRegistry } from './registry/function-registry.js';
+import { Scheduler, type ScheduledRun } from './schedule/scheduler.js';
 import { fngateVersion } from './common/runtime-files.js';
 
 export interface RuntimeOptions {
@@ -70,6 +72,12 @@ export interface RuntimeOptions {
    * there instead of running them (`fngate start --forward GROUP=URL`). Not with `watch`.
    */
   readonly forward?: Readonly<Record<string, string>>;
+  /**
+   * Run functions on their config.yaml `schedule` by the clock. Off where something else keeps
+   * the time: the replicas of a cluster deployment (a CronJob triggers each run), `fngate invoke`
+   * and `fngate trigger`; trigger() still runs them. @default true
+   */
+  readonly schedules?: boolean;
 }
 
 /** RuntimeOptions that do not fit the config (an --only group no function is in). */
@@ -97,6 +105,8 @@ export interface FunctionState {
   readonly threads: number;
   /** The serving version's bundle was reused from `.fngate/cache` instead of being rebuilt. */
   readonly fromCache: boolean;
+  /** Its schedule and when it is due next, or undefined without one (or with schedules off). */
+  readonly schedule: { readonly cron: string; readonly timezone: string; readonly nextRun: Date | null } | undefined;
 }
 
 export interface Runtime {
@@ -127,6 +137,12 @@ export interface Runtime {
   /** What GET /_fngate/status serves (also when the admin endpoints are off). */
   status(): StatusReport;
   /**
+   * Runs a scheduled function now, as its schedule would (`fngate trigger`), and resolves when the
+   * run is over. Throws FngateError FNGATE_NOT_FOUND for a function without a schedule and
+   * FNGATE_ALREADY_RUNNING while its previous run is going.
+   */
+  trigger(name: string): Promise<ScheduledRun>;
+  /**
    * Turns /_fngate/ready to 503 and keeps serving for `server.drainDelay`, then stops accepting
    * connections, lets in-flight requests finish (up to `server.shutdownTimeout`), destroys every
    * pool and removes the bundles. Idempotent.
@@ -144,9 +160,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   const logger = options.logger ?? consoleLogger;
   const mode = options.mode ?? (options.watch ? 'dev' : 'start');
   const adjust = options.debug ? forDebugging : (loaded: ResolvedConfig) => loaded;
-  const loaded = adjust(
-    typeof options.config === 'object' ? options.config : loadConfig(resolve(cwd, options.config ?? 'config.yaml'), { cwd }),
-  );
+  // A config file is read with its .env files; a config given as an object was read by the caller.
+  const configFile = typeof options.config === 'object' ? undefined : resolve(cwd, options.config ?? 'config.yaml');
+  const readConfig = (file: string) => loadConfig(file, { cwd, env: withEnvFiles(process.env, loadEnvFiles(dirname(file), mode, cwd)) });
+  const loaded = adjust(typeof options.config === 'object' ? options.config : readConfig(configFile!));
   const forward = options.forward ?? {};
   if (options.watch && (options.only !== undefined || Object.keys(forward).length > 0)) {
     throw new RuntimeOptionError('--only and --forward split a deployment: they are for fngate start, not dev');
@@ -173,6 +190,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     // Called only for reloads, after `monitor` exists.
     onReload: (name, result) => monitor.reloaded(name, result),
   });
+  const scheduler = new Scheduler({
+    invoke: (name, envelope) => registry.invoke(name, envelope),
+    logger,
+    logRuns: options.logRequests ?? mode === 'dev',
+    onRun: (name, result, ms) => monitor.scheduled(name, result, ms),
+    clock: options.schedules !== false,
+  });
   const monitor = new Monitor({
     mode,
     version: fngateVersion(),
@@ -180,6 +204,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     config: () => current,
     logRequests: options.logRequests ?? mode === 'dev',
     logger,
+    schedule: (name) => scheduler.state(name),
   });
 
   const adminOf = (served: ResolvedConfig) => served.server.admin ?? (mode === 'dev' ? { token: null } : false);
@@ -191,6 +216,10 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       token: admin.token,
       status: () => monitor.status(),
       metrics: () => monitor.renderMetrics(),
+      trigger: async (name) => {
+        const run = await scheduler.trigger(name);
+        return run.failure === null ? { ok: true, ms: run.ms, scheduledTime: run.scheduledTime } : { ok: false, error: run.failure };
+      },
     };
   };
   const listenHost = options.host ?? config.server.host;
@@ -252,6 +281,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     });
     server = started;
     boundAddress = started.host;
+    scheduler.update(Object.values(config.functions));
     if (config.server.metricsPort !== null) {
       monitor.enableMetrics();
       metricsServer = await startMetricsServer(started.host, config.server.metricsPort, () => monitor.renderMetrics());
@@ -261,7 +291,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       const { HotReloader } = await import('./watch/hot-reload.js');
       reloader = await HotReloader.start({
         configFile: config.file,
-        cwd,
+        envFiles: envFileNames(mode).map((name) => join(config.root, name)),
+        readConfig: () => readConfig(config.file),
         registry,
         logger,
         currentConfig: () => current,
@@ -269,10 +300,12 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         applyConfig: (next) => {
           current = next;
           started.use(gatewayFor(next));
+          scheduler.update(Object.values(next.functions));
         },
       });
     }
   } catch (error) {
+    scheduler.stop();
     monitor.close();
     await server?.close(0);
     await metricsServer?.close();
@@ -303,6 +336,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     warmed: () => warmed,
     starting: startingNow,
     status: () => monitor.status(),
+    trigger: (name) => scheduler.trigger(name),
     functions: () =>
       Object.values(current.functions).map((fn) => {
         const live = registry.liveState(fn.name);
@@ -319,13 +353,16 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
           queued: live.queued,
           threads: live.threads,
           fromCache: live.fromCache,
+          schedule: scheduler.state(fn.name),
         };
       }),
     close() {
       closing ??= (async () => {
         // Not ready any more, but still serving for drainDelay: a load balancer (or Kubernetes,
-        // whose endpoint removal lags behind SIGTERM) stops sending requests here first.
+        // whose endpoint removal lags behind SIGTERM) stops sending requests here first. No
+        // scheduled run starts from now on; one going on drains with the requests.
         draining = true;
+        scheduler.stop();
         if (current.server.drainDelay > 0) await new Promise((resolve) => setTimeout(resolve, current.server.drainDelay));
         // Then stop accepting connections; the watcher closes while in-flight requests finish.
         const deadline = performance.now() + current.server.shutdownTimeout;
@@ -335,6 +372,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
         // Every connection is closed: what still runs is ctx.waitUntil() work, which gets the rest
         // of the grace period.
         await registry.close({ graceMs: Math.max(0, deadline - performance.now()) });
+        await scheduler.settled();
         await metricsServer?.close();
         monitor.close();
         if (outDir !== undefined) await rm(outDir, { recursive: true, force: true });

@@ -4,8 +4,8 @@
  *   bundles never include the runtime).
  * - Tools and tests: `createRuntime()` starts the gateway programmatically.
  */
-export type { Context, FetchModule, FunctionEnv, Handler, HandlerResult } from './types/handler.js';
-export type { LambdaContext, LambdaHandler, LambdaHttpEvent, LambdaHttpResult, LambdaResult } from './types/lambda.js';
+export type { Context, FetchModule, FunctionEnv, Handler, HandlerResult, ScheduledController, ScheduledHandler } from './types/handler.js';
+export type { LambdaContext, LambdaHandler, LambdaHttpEvent, LambdaHttpResult, LambdaResult, LambdaScheduledEvent } from './types/lambda.js';
 export { createRuntime, type FunctionState, type Runtime, type RuntimeOptions } from './create-runtime.js';
 export { loadConfig, parseConfig, type LoadConfigOptions } from './config/load-config.js';
 export { ConfigError, formatProblem, type ConfigProblem } from './config/config-error.js';

@@ -28,6 +28,11 @@ export interface StartFunctionsOptions {
    * `start`: as in production. @default "dev"
    */
   readonly mode?: 'dev' | 'start';
+  /**
+   * Run scheduled functions by the clock. Off by default, so a test decides when a run happens:
+   * `await server.runtime.trigger('cleanup')` runs one and resolves with how it went. @default false
+   */
+  readonly schedules?: boolean;
 }
 
 /** The project's functions, served on a free port of 127.0.0.1 until close(). */
@@ -58,6 +63,7 @@ export async function startFunctions(options: StartFunctionsOptions = {}): Promi
     host: '127.0.0.1',
     port: 0,
     logRequests: false,
+    schedules: options.schedules ?? false,
     logger,
   });
   // Every function loaded (or failed to): a test starts from a known state.

@@ -3,6 +3,7 @@ import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, sep } from 'node:path';
 import { fileDigest, hashRegularFile, readRegularFile } from './safe-read.js';
+import type { BundleWarning } from './unbundlable.js';
 
 /** How long a file every function reads is taken as read (a start-up checks all cache entries within this). */
 const SHARED_READ_MS = 1000;
@@ -36,9 +37,10 @@ export class BuildCache {
 
   /**
    * Copies the cached bundle and map of this function to `codeFile` and `mapFile` and returns the
-   * files it was built from, if it is still valid; else undefined (and nothing copied).
+   * files it was built from (and what the build found besides), if it is still valid; else
+   * undefined (and nothing copied).
    */
-  async restore(name: string, optionsKey: string, codeFile: string, mapFile: string): Promise<string[] | undefined> {
+  async restore(name: string, optionsKey: string, codeFile: string, mapFile: string): Promise<{ inputs: string[]; found: BuildFindings } | undefined> {
     let manifest: Manifest;
     try {
       manifest = JSON.parse((await readRegularFile(this.#file(name, 'json')))?.toString('utf8') ?? '') as Manifest;
@@ -50,7 +52,7 @@ export class BuildCache {
     try {
       await Promise.all([copyFile(this.#file(name, 'mjs'), codeFile), copyFile(this.#file(name, 'mjs.map'), mapFile)]);
       // Checked on the copies: a bundle edited or truncated on disk is rebuilt, not served.
-      if (manifest.output === (await outputHash(codeFile, mapFile))) return manifest.inputs;
+      if (manifest.output === (await outputHash(codeFile, mapFile))) return { inputs: manifest.inputs, found: manifest.found ?? { externals: [], warnings: [] } };
     } catch {
       // missing: rebuilt
     }
@@ -59,14 +61,14 @@ export class BuildCache {
   }
 
   /** Remembers a fresh build (its bundle and map files). Failures are ignored: the cache only ever saves time. */
-  async store(name: string, optionsKey: string, inputs: string[], codeFile: string, mapFile: string): Promise<void> {
+  async store(name: string, optionsKey: string, inputs: string[], found: BuildFindings, codeFile: string, mapFile: string): Promise<void> {
     try {
       const key = await this.#key(optionsKey, inputs);
       const output = await outputHash(codeFile, mapFile);
       if (key === undefined || output === undefined) return;
       await mkdir(this.#dir, { recursive: true });
       await Promise.all([this.#copy(codeFile, this.#file(name, 'mjs')), this.#copy(mapFile, this.#file(name, 'mjs.map'))]);
-      const manifest: Manifest = { key, output, inputs };
+      const manifest: Manifest = { key, output, inputs, found };
       await this.#write(this.#file(name, 'json'), JSON.stringify(manifest));
     } catch {
       // a read-only or full disk costs speed, not correctness
@@ -131,6 +133,14 @@ interface Manifest {
   /** Hash of the bundle and its map as written. */
   readonly output: string;
   readonly inputs: string[];
+  readonly found?: BuildFindings;
+}
+
+/** What a build found besides its inputs, kept with a cached bundle: a cache hit reports the same. */
+export interface BuildFindings {
+  /** Packages the bundle imports from node_modules at run time (config `external`). */
+  readonly externals: readonly string[];
+  readonly warnings: readonly BundleWarning[];
 }
 
 /** Hash of a bundle file and its map, read a chunk at a time; undefined when one is missing or not a regular file. */

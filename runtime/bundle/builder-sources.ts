@@ -6,6 +6,6 @@ import { FunctionBuilder } from './function-builder.js';
 export function createBuilderSources(options: { readonly root: string; readonly outDir: string }): BundleSources {
   const cache = new BuildCache(options.root);
   return {
-    create: (config) => FunctionBuilder.create({ name: config.name, entry: config.file, root: options.root, outDir: options.outDir, cache }),
+    create: (config) => FunctionBuilder.create({ name: config.name, entry: config.file, root: options.root, outDir: options.outDir, external: config.external, cache }),
   };
 }

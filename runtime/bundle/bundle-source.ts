@@ -1,3 +1,5 @@
+import type { BundleWarning } from './unbundlable.js';
+
 /** Where a function version's bundle comes from: esbuild (dev, start) or a prebuilt file (fngate build's output). */
 export interface BundleSource {
   /** The next version's bundle, or why there is none. Never throws for the user's mistakes. */
@@ -7,7 +9,7 @@ export interface BundleSource {
 
 /** Makes the BundleSource of one function. */
 export interface BundleSources {
-  create(config: { readonly name: string; readonly file: string }): Promise<BundleSource>;
+  create(config: { readonly name: string; readonly file: string; readonly external: 'all' | readonly string[] }): Promise<BundleSource>;
 }
 
 export interface BuildSuccess {
@@ -21,6 +23,10 @@ export interface BuildSuccess {
   readonly ms: number;
   /** Reused from an earlier run's build cache rather than bundled now. */
   readonly cached: boolean;
+  /** Packages the bundle imports from node_modules at run time (config `external`), by name. */
+  readonly externals: readonly string[];
+  /** Bundled packages that will likely break inside the bundle (see unbundlable.ts). */
+  readonly warnings: readonly BundleWarning[];
 }
 
 export interface BuildFailure {

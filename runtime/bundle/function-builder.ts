@@ -10,6 +10,8 @@ import { classifyInput, inputGuardPlugin, inputPlaces, type InputPlaces } from '
 import type { BuildOutcome, BundleSource } from './bundle-source.js';
 import { sourceLocationPlugin } from './source-location-plugin.js';
 import { isInside } from '../common/is-inside.js';
+import { findPackageDir, packageOf, packageOfFile } from './packages.js';
+import { findUnbundlable } from './unbundlable.js';
 
 export interface FunctionBuilderOptions {
   readonly name: string;
@@ -19,13 +21,15 @@ export interface FunctionBuilderOptions {
   readonly root: string;
   /** Where this runtime writes its bundles. */
   readonly outDir: string;
+  /** Packages loaded from node_modules at run time instead of bundled (config `external`); `all`: every package. @default [] */
+  readonly external?: 'all' | readonly string[];
   /** Bundles from earlier runs, for the first build of this builder. */
   readonly cache?: BuildCache | undefined;
 }
 
 
 /** Bump when the bundle's shape changes: cached bundles of another format are not reused. */
-const BUILD_FORMAT = 1;
+const BUILD_FORMAT = 2;
 
 // Bundled CommonJS dependencies call require() for Node built-ins; ESM output has no require.
 const BANNER = "import { createRequire as __fngateCreateRequire } from 'node:module'; const require = __fngateCreateRequire(import.meta.url);";
@@ -76,7 +80,8 @@ export class FunctionBuilder implements BundleSource {
       `import * as userModule from ${JSON.stringify(options.entry)};`,
       `export default createTaskHandler(userModule, ${JSON.stringify(source)});`,
     ].join('\n');
-    this.#optionsKey = JSON.stringify({ format: BUILD_FORMAT, entryCode, root: options.root });
+    const external = options.external ?? [];
+    this.#optionsKey = JSON.stringify({ format: BUILD_FORMAT, entryCode, root: options.root, external });
     this.#places = inputPlaces(options.root);
     this.#staging = join(options.outDir, `${options.name}.next-${++builderSerial}.mjs`);
     this.#buildOptions = {
@@ -88,6 +93,9 @@ export class FunctionBuilder implements BundleSource {
       },
       absWorkingDir: options.root,
       bundle: true,
+      // An external import stays an import, resolved at run time from the bundle's directory up:
+      // bundles live inside the project (.fngate/), so that finds the project's node_modules.
+      ...(external === 'all' ? { packages: 'external' as const } : { external: [...external] }),
       platform: 'node',
       format: 'esm',
       target: 'node20',
@@ -147,10 +155,10 @@ export class FunctionBuilder implements BundleSource {
     const { root, cache, name } = this.#options;
     if (this.#written === 0 && cache !== undefined) {
       const bundleFile = this.#nextBundleFile();
-      const cachedInputs = await cache.restore(name, this.#optionsKey, bundleFile, `${bundleFile}.map`);
-      if (cachedInputs !== undefined) {
+      const cached = await cache.restore(name, this.#optionsKey, bundleFile, `${bundleFile}.map`);
+      if (cached !== undefined) {
         await this.#linkMap(bundleFile);
-        return { ok: true, bundleFile, owned: true, inputs: this.#projectInputs(cachedInputs).inputs, ms: performance.now() - started, cached: true };
+        return { ok: true, bundleFile, owned: true, inputs: this.#projectInputs(cached.inputs).inputs, ms: performance.now() - started, cached: true, ...cached.found };
       }
     }
     let result: esbuild.BuildResult<{ write: true; metafile: true }> | { died: Error };
@@ -166,10 +174,11 @@ export class FunctionBuilder implements BundleSource {
       }
       // The files the errors are in must stay watched even though the bundle no longer lists them.
       const errorFiles = failure.errors.flatMap((e) => (e.location ? [resolve(root, e.location.file)] : []));
+      const hint = unbundlableHint(failure.errors, this.#options.name, this.#options.external ?? []);
       return {
         ok: false,
-        message: oneLine(failure.errors[0]),
-        report: formatErrors(failure.errors),
+        message: oneLine(failure.errors[0]) + hint,
+        report: formatErrors(failure.errors) + hint,
         inputs: [this.#options.entry, ...errorFiles.filter((file) => isInside(root, file))],
         unresolved: failure.errors.some((e) => e.text.startsWith('Could not resolve')),
         ms: performance.now() - started,
@@ -189,12 +198,26 @@ export class FunctionBuilder implements BundleSource {
       return { ok: false, message, report: message, inputs, unresolved: false, ms: performance.now() - started };
     }
 
+    const externals = externalPackages(result.metafile.inputs);
+    // Only imports the user made external: esbuild also leaves out a dependency's optional
+    // require() of a package that is not installed (in a try/catch), which is fine as it is.
+    const listed = this.#options.external ?? [];
+    const missing = externals.find(
+      (pkg) => (listed === 'all' ? !pkg.importer.includes('node_modules') : listed.includes(pkg.name)) && findPackageDir(pkg.name, root) === undefined,
+    );
+    if (missing !== undefined) {
+      // Caught now rather than as a load error: nothing resolves an external import before the thread does.
+      const message = `${missing.importer} imports ${missing.name}, which is external (config.yaml external:) but is not installed in node_modules: npm install ${missing.name}`;
+      return { ok: false, message, report: message, inputs, unresolved: false, ms: performance.now() - started };
+    }
+    const found = { externals: externals.map((pkg) => pkg.name), warnings: await findUnbundlable(result.metafile.inputs, root, this.#options.entry) };
+
     const bundleFile = this.#nextBundleFile();
     await Promise.all([rename(this.#staging, bundleFile), rename(`${this.#staging}.map`, `${bundleFile}.map`)]);
     // Stored as esbuild wrote it, before the link to this version's map is added.
-    await cache?.store(name, this.#optionsKey, allInputs, bundleFile, `${bundleFile}.map`);
+    await cache?.store(name, this.#optionsKey, allInputs, found, bundleFile, `${bundleFile}.map`);
     await this.#linkMap(bundleFile);
-    return { ok: true, bundleFile, owned: true, inputs, ms: performance.now() - started, cached: false };
+    return { ok: true, bundleFile, owned: true, inputs, ms: performance.now() - started, cached: false, ...found };
   }
 
   /**
@@ -237,6 +260,30 @@ export class FunctionBuilder implements BundleSource {
   }
 }
 
+
+/** Packages a bundle imports at run time (its external imports, Node built-ins aside), each with the first file importing it. */
+function externalPackages(inputs: esbuild.Metafile['inputs']): { name: string; importer: string }[] {
+  const found = new Map<string, string>();
+  for (const [file, input] of Object.entries(inputs)) {
+    for (const imported of input.imports) {
+      const name = imported.external ? packageOf(imported.path) : undefined;
+      if (name !== undefined && name !== 'fngate' && !found.has(name)) found.set(name, file);
+    }
+  }
+  return [...found].map(([name, importer]) => ({ name, importer }));
+}
+
+/** esbuild refuses a .node file: say which package to leave unbundled. */
+function unbundlableHint(errors: readonly esbuild.Message[], fn: string, external: 'all' | readonly string[]): string {
+  for (const error of errors) {
+    const file = /^No loader is configured for "\.node" files: (.+)$/.exec(error.text)?.[1] ?? (error.location?.file.endsWith('.node') ? error.location.file : undefined);
+    const pkg = file === undefined ? undefined : packageOfFile(file) ?? packageOfFile(error.location?.file ?? '');
+    if (pkg === undefined) continue;
+    const list = external === 'all' ? [pkg] : [...new Set([...external, pkg])];
+    return ` (${pkg} loads a native addon, which cannot be bundled: leave it unbundled, in config.yaml under functions.${fn}: external: [${list.join(', ')}])`;
+  }
+  return '';
+}
 
 function oneLine(message: esbuild.Message | undefined): string {
   if (!message) return 'build failed';

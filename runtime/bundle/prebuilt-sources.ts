@@ -16,7 +16,8 @@ export function createPrebuiltSources(): BundleSources {
             const message = `${config.file} is missing: this fngate build output is incomplete; run fngate build again`;
             return { ok: false, message, report: message, inputs: [], unresolved: false, ms: performance.now() - started };
           }
-          return { ok: true, bundleFile: config.file, owned: false, inputs: [], ms: performance.now() - started, cached: false };
+          // Its external packages were copied beside it by fngate build; its warnings were printed then.
+          return { ok: true, bundleFile: config.file, owned: false, inputs: [], ms: performance.now() - started, cached: false, externals: [], warnings: [] };
         },
         dispose: () => Promise.resolve(),
       }),

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from '../common/logger.js';
 import { ConfigError } from '../config/config-error.js';
+import { loadEnvFiles, withEnvFiles } from '../config/env-files.js';
 import { loadConfig } from '../config/load-config.js';
 import type { ResolvedConfig, ResolvedFunction } from '../config/resolve-config.js';
 import { createRuntime, type Runtime } from '../create-runtime.js';
@@ -57,13 +58,16 @@ export async function run(argv: readonly string[]): Promise<void> {
 
   let config;
   try {
-    config = loadConfig(resolve(values.config ?? 'config.yaml'));
+    // As fngate dev reads it: with .env and .env.local.
+    const file = resolve(values.config ?? 'config.yaml');
+    config = loadConfig(file, { env: withEnvFiles(process.env, loadEnvFiles(dirname(file), 'dev')) });
   } catch (error) {
     if (error instanceof ConfigError) return failWith(error.message);
     throw error;
   }
   const fn = config.functions[name];
   if (fn === undefined) return failWith(`no function "${name}" in ${config.file}; there are: ${Object.keys(config.functions).join(', ')}`);
+  if (fn.routes.length === 0) return failWith(`${name} has no routes, only a schedule: run it with fngate trigger ${name}`);
 
   const request = buildRequest(fn, values);
   if (typeof request === 'string') return usageError(request);
@@ -75,6 +79,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     mode: 'dev',
     logRequests: false,
     invoke: true,
+    schedules: false,
     logger: QUIET,
   });
   try {

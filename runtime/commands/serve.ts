@@ -134,13 +134,20 @@ function formatTable(functions: readonly FunctionState[]): string {
       `${fn.minThreads}-${fn.maxThreads}`,
       String(fn.maxQueue),
       formatDuration(fn.timeout),
-      fn.routes.join(', ') + (fn.problem ? `   ✘ unavailable: ${fn.problem}` : ''),
+      // The first line: a hint on how to fix it follows in the log above.
+      [...fn.routes, ...(fn.schedule === undefined ? [] : [describeSchedule(fn.schedule)])].join(', ') + (fn.problem ? `   ✘ unavailable: ${fn.problem.split('\n')[0]}` : ''),
     ]),
   ];
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
   return rows
     .map((row) => `  ${row.map((cell, col) => (col === row.length - 1 ? cell : cell.padEnd(widths[col]!))).join('  ')}`)
     .join('\n');
+}
+
+/** `schedule "0 3 * * *" (UTC), next 2026-12-03 03:00:00Z` */
+function describeSchedule(schedule: NonNullable<FunctionState['schedule']>): string {
+  const next = schedule.nextRun === null ? 'no next run' : `next ${schedule.nextRun.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z')}`;
+  return `schedule "${schedule.cron}" (${schedule.timezone}), ${next}`;
 }
 
 function fail(message: string): void {

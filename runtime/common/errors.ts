@@ -16,6 +16,8 @@ export const HTTP_ERRORS = {
    * or in `server.allowedHosts`: what a web page reaching fngate through DNS rebinding sends.
    */
   FNGATE_HOST_NOT_ALLOWED: 403,
+  /** A scheduled function was triggered while its previous run is still going (runs never overlap). */
+  FNGATE_ALREADY_RUNNING: 409,
   /** The request body is larger than `server.bodyLimit`. */
   FNGATE_BODY_TOO_LARGE: 413,
   /** The handler threw, or returned something that is not a valid response. */

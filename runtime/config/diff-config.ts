@@ -8,7 +8,7 @@ const POOL_KEYS = ['minThreads', 'maxThreads', 'idleTimeout', 'maxQueue', 'timeo
 export interface FunctionChange {
   readonly before: ResolvedFunction;
   readonly after: ResolvedFunction;
-  /** A new version (new pool) is needed: the file, a pool setting or the env changed. */
+  /** A new version (new pool) is needed: the file, a pool setting, `external` or the env changed. */
   readonly needsNewVersion: boolean;
   /** Human summary, e.g. `maxThreads 2->4`, `routes`, `env ~API_KEY`. */
   readonly details: readonly string[];
@@ -121,6 +121,12 @@ function diffFunction(before: ResolvedFunction, after: ResolvedFunction, root: s
       needsNewVersion = true;
     }
   }
+  // The bundle is built with it: a new builder, so a new version.
+  const external = (value: ResolvedFunction['external']) => (value === 'all' ? 'all' : `[${value.join(', ')}]`);
+  if (external(before.external) !== external(after.external)) {
+    details.push(`external ${external(before.external)}->${external(after.external)}`);
+    needsNewVersion = true;
+  }
   // Names only: env values may be secrets.
   const envChanges = [
     ...Object.keys(after.env).filter((k) => !(k in before.env)).map((k) => `+${k}`),
@@ -131,6 +137,9 @@ function diffFunction(before: ResolvedFunction, after: ResolvedFunction, root: s
     details.push(`env ${envChanges.join(' ')}`);
     needsNewVersion = true;
   }
+  // The scheduler follows it; the pool does not care.
+  const schedule = (value: ResolvedFunction['schedule']) => (value === null ? 'none' : `"${value.cron}"${value.timezone === 'UTC' ? '' : ` ${value.timezone}`}`);
+  if (schedule(before.schedule) !== schedule(after.schedule)) details.push(`schedule ${schedule(before.schedule)}->${schedule(after.schedule)}`);
   const routesBefore = before.routes.map((r) => r.source).join(', ');
   const routesAfter = after.routes.map((r) => r.source).join(', ');
   if (routesBefore !== routesAfter) details.push(`routes [${routesAfter}]`);

@@ -2,6 +2,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { isInside } from '../common/is-inside.js';
+import { cronProblem, isTimezone, type CronSchedule } from './cron.js';
 import { parseRoute, routesCollide, type ResolvedRoute } from './routes.js';
 import type { UserConfig } from './schema.js';
 import { formatSize, parseDuration, parseSize } from './units.js';
@@ -64,6 +65,10 @@ export interface ResolvedFunction extends ResolvedPoolSettings {
   readonly sharedMemory: number;
   /** Its deployment group (`deploy.group`), or null: it runs with the gateway. */
   readonly group: string | null;
+  /** Packages loaded from node_modules at run time instead of bundled (`external`); `all`: every package. */
+  readonly external: 'all' | readonly string[];
+  /** Its cron schedule (`schedule`, `timezone`), or null: it runs only for requests. */
+  readonly schedule: CronSchedule | null;
 }
 
 export interface ResolvedConfig {
@@ -179,10 +184,13 @@ export function resolveConfig(
     }
 
     const routes: ResolvedRoute[] = [];
-    const routeList = typeof fn.routes === 'string' ? [fn.routes] : fn.routes;
-    if (routeList.length === 0) {
-      issues.push({ path: at('routes'), message: 'expected at least one route like "GET /hello"' });
+    const routeList = typeof fn.routes === 'string' ? [fn.routes] : (fn.routes ?? []);
+    if (fn.routes === undefined && fn.schedule === undefined) {
+      issues.push({ path: at(), message: 'expected routes (like "GET /hello"), a schedule (like "*/5 * * * *"), or both' });
+    } else if (routeList.length === 0 && fn.schedule === undefined) {
+      issues.push({ path: at('routes'), message: 'expected at least one route like "GET /hello" (or a schedule)' });
     }
+    const schedule = resolveSchedule(fn.schedule, fn.timezone, (key, message) => issues.push({ path: at(key), message }));
     routeList.forEach((source, index) => {
       const routePath = typeof fn.routes === 'string' ? at('routes') : at('routes', index);
       const parsed = parseRoute(source);
@@ -256,11 +264,32 @@ export function resolveConfig(
       type: fn.type ?? 'auto',
       sharedMemory,
       group: fn.deploy?.group ?? null,
+      external: fn.external ?? defaults.external ?? [],
+      schedule,
     };
   }
 
   if (issues.length > 0) return { issues };
   return { config: deepFreeze({ file: context.file, root, server, functions }) };
+}
+
+/** `schedule` and `timezone` as the scheduler runs them (UTC unless told), or null without a schedule. */
+function resolveSchedule(cron: string | undefined, timezone: string | undefined, problem: (key: string, message: string) => void): CronSchedule | null {
+  if (cron === undefined) {
+    if (timezone !== undefined) problem('timezone', 'a timezone needs a schedule');
+    return null;
+  }
+  const zone = timezone ?? 'UTC';
+  if (!isTimezone(zone)) {
+    problem('timezone', `expected an IANA time zone like Europe/Berlin or UTC, got ${JSON.stringify(zone)}`);
+    return null;
+  }
+  const wrong = cronProblem(cron, zone);
+  if (wrong !== undefined) {
+    problem('schedule', wrong);
+    return null;
+  }
+  return { cron: cron.trim().replace(/\s+/g, ' '), timezone: zone };
 }
 
 /** Host names as the Host header carries them, without port or scheme; compared lower-case. */

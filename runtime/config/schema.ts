@@ -34,6 +34,9 @@ const size = () =>
   );
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** An npm package name (npm's own rule for new packages): `pino`, `@prisma/client`. */
+const PACKAGE_NAME = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
+const PACKAGE = 'expected an npm package name like pino or @prisma/client (a package, not a path inside it)';
 const FUNCTION_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 /** Keys a function may override; their defaults come from the `defaults` section. */
@@ -50,6 +53,21 @@ const poolSettings = {
     .union([positiveInt(), z.literal('auto')], { error: 'expected a positive integer or "auto"' })
     .describe(
       'Requests one thread may run at once (interleaved at await points). "auto": up to 16 while requests cost little CPU (under about 2 ms each, however long they wait on I/O), 1 once they compute for more than about 5 ms. Default: auto.',
+    ),
+};
+
+/** Keys a function may override that decide how its bundle is built. */
+const bundleSettings = {
+  external: z
+    .union(
+      [
+        z.literal('all'),
+        z.array(z.string({ error: PACKAGE }).regex(PACKAGE_NAME, { error: PACKAGE }), { error: 'expected a list of package names, or "all"' }),
+      ],
+      { error: 'expected a list of package names like [pino, pdfkit], or "all"' },
+    )
+    .describe(
+      'npm packages left out of the bundle and loaded from the project\'s node_modules at run time (fngate build copies them, with their dependencies, into its output): packages with native addons, or that read files or start workers from their own directory. "all": every package. A function\'s list replaces the one under defaults. Default: [] (everything is bundled).',
     ),
 };
 
@@ -121,7 +139,7 @@ export const serverSchema = z
   })
   .partial();
 
-export const defaultsSchema = z.strictObject(poolSettings).partial();
+export const defaultsSchema = z.strictObject({ ...poolSettings, ...bundleSettings }).partial();
 
 export const functionSchema = z
   .strictObject({
@@ -133,7 +151,17 @@ export const functionSchema = z
       .union([z.string(), z.array(z.string({ error: 'expected a route string like "GET /hello" (quote it if it ends with ":")' }))], {
         error: 'expected a route like "GET /hello" or a list of them',
       })
-      .describe('"METHOD /path" strings in Hono path syntax (:param, :param?, *). ANY matches every method.'),
+      .describe('"METHOD /path" strings in Hono path syntax (:param, :param?, *). ANY matches every method. A function with a schedule may have none.'),
+    schedule: z
+      .string({ error: 'expected a cron expression like "*/5 * * * *"' })
+      .min(1, { error: 'expected a cron expression like "*/5 * * * *"' })
+      .describe(
+        'Run the function on this cron schedule: 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), e.g. "*/5 * * * *". It gets a scheduled event (see README "Scheduled functions"); a run still going when the next is due makes that one skip. Default: none.',
+      ),
+    timezone: z
+      .string({ error: 'expected an IANA time zone like Europe/Berlin' })
+      .min(1, { error: 'expected an IANA time zone like Europe/Berlin' })
+      .describe('The time zone the schedule\'s fields are read in (IANA name, e.g. Europe/Berlin). Default: UTC.'),
     env: z
       .record(
         z.string().regex(ENV_NAME, { error: 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)' }),
@@ -159,9 +187,10 @@ export const functionSchema = z
       'A SharedArrayBuffer of this size that every thread of the function sees as ctx.shared, kept across hot reloads and thread replacement (use Atomics). 0 = none. Default: 0.',
     ),
     ...poolSettings,
+    ...bundleSettings,
   })
-  .partial()
-  .required({ routes: true });
+  // routes, schedule or both: checked when resolving, with a message that says so.
+  .partial();
 
 export const configSchema = z.strictObject({
   $schema: z.string().optional().describe('JSON Schema reference for editors.'),

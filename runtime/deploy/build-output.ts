@@ -3,13 +3,15 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
 import { FunctionBuilder } from '../bundle/function-builder.js';
+import { formatBundleWarning } from '../bundle/unbundlable.js';
 import { bundleServer } from '../bundle/server-bundle.js';
 import { DASHBOARD_PAGE, WORKER_ENTRY } from '../common/runtime-files.js';
 import { builtConfigText, functionsWithout, referencedVariables, yamlDocuments } from '../config/built-config.js';
 import { parseConfig } from '../config/load-config.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
-import { horizontalPodAutoscaler, kedaScaledObject, knativeService, kubernetesManifests, type ManifestOptions } from './manifests.js';
-import { clusterWarnings, sizeReplica, type Sizing } from './sizing.js';
+import { cronJob, horizontalPodAutoscaler, kedaScaledObject, knativeService, kubernetesManifests, type ManifestOptions } from './manifests.js';
+import { copyPackages } from './copy-packages.js';
+import { clusterWarnings, GATEWAY_MEMORY, sizeReplica, type Sizing } from './sizing.js';
 
 export type Target = 'kubernetes' | 'knative';
 
@@ -56,24 +58,31 @@ export async function buildOutput(options: BuildOutputOptions): Promise<BuildOut
   try {
     const built = await bundleFunctions(config, join(temp, 'functions'));
     if (!built.ok) return built;
+    // Packages the bundles import at run time (config `external`), with their dependencies.
+    const packages = await copyPackages(config.root, built.externals, temp);
+    if (packages.missing.length > 0) {
+      return { ok: false, reports: [`✘ not installed, so it cannot be copied into the output: ${packages.missing.join(', ')} (npm install in ${config.root})`] };
+    }
 
     const clusterServer: Record<string, string | number> = options.target === undefined ? {} : { drainDelay: CLUSTER_DRAIN_DELAY, metricsPort: IMAGE_METRICS_PORT };
     const outputConfigText = builtConfigText(text, built.bundles, clusterServer);
     await writeFile(join(temp, 'config.yaml'), outputConfigText);
     await copyRuntime(temp);
-    await writeFile(join(temp, 'package.json'), `${JSON.stringify(packageJson(config), null, 2)}\n`);
+    await writeFile(join(temp, 'package.json'), `${JSON.stringify(packageJson(config, packages.versions), null, 2)}\n`);
     await writeFile(join(temp, 'Dockerfile'), dockerfile());
     await writeFile(join(temp, '.dockerignore'), 'Dockerfile\n.dockerignore\ndeploy/\n');
     await writeFile(join(temp, MARKER), 'This directory is fngate build output; fngate build replaces it as a whole.\n');
 
-    let warnings: string[] = [];
+    let warnings: string[] = [...built.warnings];
     if (options.target !== undefined) {
       // The output's own config, as the server will read it: with the cluster settings added.
       const served = parseConfig(outputConfigText, join(temp, 'config.yaml'), { env: placeholders });
       const units = deploymentUnits(served, appName(config));
-      warnings = units.flatMap((unit) => clusterWarnings(unit.config, unit.sizing, { target: options.target!, coresDetected: functionsWithout(text, 'maxThreads') }));
+      warnings.push(...units.flatMap((unit) => clusterWarnings(unit.config, unit.sizing, { target: options.target!, coresDetected: functionsWithout(text, 'maxThreads') })));
       warnings = [...new Set(warnings)];
-      await writeManifests(join(temp, 'deploy'), options.target, units, {
+      const schedules = scheduledJobs(served, appName(config), options.image, referencedVariables(text));
+      if ('problems' in schedules) return { ok: false, reports: schedules.problems };
+      await writeManifests(join(temp, 'deploy'), options.target, units, schedules.jobs, {
         image: options.image,
         replicas: options.replicas,
         maxReplicas: options.maxReplicas,
@@ -82,6 +91,7 @@ export async function buildOutput(options: BuildOutputOptions): Promise<BuildOut
         envNames: referencedVariables(text),
         targetSaturation: options.targetSaturation,
         prometheusUrl: options.prometheusUrl,
+        schedulesOff: schedules.jobs.length > 0,
       });
     }
     await replaceOutput(temp, options.out);
@@ -95,9 +105,11 @@ export async function buildOutput(options: BuildOutputOptions): Promise<BuildOut
 async function bundleFunctions(
   config: ResolvedConfig,
   dir: string,
-): Promise<{ ok: true; bundles: Record<string, string>; files: string[] } | { ok: false; reports: string[] }> {
+): Promise<{ ok: true; bundles: Record<string, string>; files: string[]; externals: string[]; warnings: string[] } | { ok: false; reports: string[] }> {
   const functions = Object.values(config.functions);
-  const builders = await Promise.all(functions.map((fn) => FunctionBuilder.create({ name: fn.name, entry: fn.file, root: config.root, outDir: dir })));
+  const builders = await Promise.all(
+    functions.map((fn) => FunctionBuilder.create({ name: fn.name, entry: fn.file, root: config.root, outDir: dir, external: fn.external })),
+  );
   try {
     // One esbuild service builds them all, in parallel.
     const outcomes = await Promise.all(builders.map((builder) => builder.build()));
@@ -105,6 +117,8 @@ async function bundleFunctions(
     if (reports.length > 0) return { ok: false, reports };
     const bundles: Record<string, string> = {};
     const files: string[] = [];
+    const externals = new Set<string>();
+    const warnings: string[] = [];
     for (const [i, outcome] of outcomes.entries()) {
       if (!outcome.ok) continue;
       const name = functions[i]!.name;
@@ -116,8 +130,10 @@ async function bundleFunctions(
       await rm(outcome.bundleFile);
       bundles[name] = `functions/${name}.mjs`;
       files.push(...outcome.inputs.map((file) => relative(config.root, file)));
+      for (const pkg of outcome.externals) externals.add(pkg);
+      warnings.push(...outcome.warnings.map((warning) => formatBundleWarning(name, warning, functions[i]!.external)));
     }
-    return { ok: true, bundles, files: [...new Set(files)] };
+    return { ok: true, bundles, files: [...new Set(files)], externals: [...externals], warnings };
   } finally {
     await Promise.all(builders.map((builder) => builder.dispose()));
   }
@@ -149,7 +165,8 @@ function appName(config: ResolvedConfig): string {
   return /^[a-z]/.test(name) ? name.slice(0, 50) : `fngate-${name}`.slice(0, 50);
 }
 
-function packageJson(config: ResolvedConfig): Record<string, unknown> {
+/** `dependencies`: the external packages copied into node_modules, for the record (nothing needs installing). */
+function packageJson(config: ResolvedConfig, dependencies: Readonly<Record<string, string>>): Record<string, unknown> {
   return {
     name: appName(config),
     private: true,
@@ -157,6 +174,7 @@ function packageJson(config: ResolvedConfig): Record<string, unknown> {
     type: 'module',
     engines: { node: '>=20.19' },
     scripts: { start: 'node server.mjs' },
+    ...(Object.keys(dependencies).length > 0 && { dependencies }),
   };
 }
 
@@ -172,6 +190,8 @@ EXPOSE ${IMAGE_PORT}
 CMD ["node", "server.mjs"]
 `;
 }
+
+type Manifest = Record<string, unknown>;
 
 /** One Deployment (or Knative Service): the gateway, or a deployment group, with its own size and arguments. */
 interface DeploymentUnit {
@@ -204,14 +224,47 @@ function deploymentUnits(config: ResolvedConfig, app: string): DeploymentUnit[] 
   ];
 }
 
-async function writeManifests(dir: string, target: Target, units: readonly DeploymentUnit[], common: Omit<ManifestOptions, 'name' | 'args'>): Promise<void> {
+/**
+ * A CronJob for each scheduled function (they run in the cluster, not in the replicas), or why a
+ * schedule cannot be one: Kubernetes schedules have no seconds field.
+ */
+function scheduledJobs(config: ResolvedConfig, app: string, image: string, envNames: readonly string[]): { jobs: Manifest[] } | { problems: string[] } {
+  const jobs: Manifest[] = [];
+  const problems: string[] = [];
+  for (const fn of Object.values(config.functions)) {
+    if (fn.schedule === null) continue;
+    const fields = fn.schedule.cron.split(' ');
+    if (fields.length === 6 && !/^0+$/.test(fields[0]!)) {
+      problems.push(`✘ functions.${fn.name}.schedule "${fn.schedule.cron}" runs at seconds other than 0: a Kubernetes CronJob runs at most once a minute; use 5 fields (or 6 starting with 0)`);
+      continue;
+    }
+    const name = `${app}-${fn.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`.slice(0, 52).replace(/-+$/, '');
+    jobs.push(
+      cronJob({
+        name,
+        app,
+        function: fn.name,
+        schedule: (fields.length === 6 ? fields.slice(1) : fields).join(' '),
+        timezone: fn.schedule.timezone,
+        image,
+        envNames,
+        deadlineS: Math.ceil(fn.timeout / 1000) + 60,
+        memory: fn.memoryLimit + config.server.bodyLimit + GATEWAY_MEMORY,
+      }),
+    );
+  }
+  return problems.length > 0 ? { problems } : { jobs };
+}
+
+async function writeManifests(dir: string, target: Target, units: readonly DeploymentUnit[], jobs: readonly Manifest[], common: Omit<ManifestOptions, 'name' | 'args'>): Promise<void> {
   await mkdir(dir);
   const optionsOf = (unit: DeploymentUnit): ManifestOptions => ({ ...common, name: unit.name, args: unit.args });
   if (target === 'knative') {
-    await writeFile(join(dir, 'knative.yaml'), yamlDocuments(units.map((unit) => knativeService(unit.sizing, optionsOf(unit)))));
+    // CronJobs are plain Kubernetes: a Knative cluster runs them too.
+    await writeFile(join(dir, 'knative.yaml'), yamlDocuments([...units.map((unit) => knativeService(unit.sizing, optionsOf(unit))), ...jobs]));
     return;
   }
-  await writeFile(join(dir, 'kubernetes.yaml'), yamlDocuments(units.flatMap((unit) => kubernetesManifests(unit.sizing, optionsOf(unit)))));
+  await writeFile(join(dir, 'kubernetes.yaml'), yamlDocuments([...units.flatMap((unit) => kubernetesManifests(unit.sizing, optionsOf(unit))), ...jobs]));
   const scaled = units.filter((unit) => unit.autoscaled);
   await writeFile(join(dir, 'autoscale-keda.yaml'), yamlDocuments(scaled.map((unit) => kedaScaledObject(unit.sizing, optionsOf(unit)))));
   await writeFile(join(dir, 'autoscale-hpa.yaml'), yamlDocuments(scaled.map((unit) => horizontalPodAutoscaler(unit.sizing, optionsOf(unit)))));

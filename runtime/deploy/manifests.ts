@@ -19,6 +19,26 @@ export interface ManifestOptions {
   readonly targetSaturation: number;
   /** Where KEDA's Prometheus trigger asks. */
   readonly prometheusUrl: string;
+  /** Some function has a schedule: its CronJob runs it, the replicas must not (FNGATE_SCHEDULES=off). */
+  readonly schedulesOff?: boolean;
+}
+
+/** A scheduled function, as its CronJob runs it. */
+export interface CronJobOptions {
+  /** The CronJob's name (a DNS label, at most 52 characters). */
+  readonly name: string;
+  /** The app label: the name of the gateway Deployment. */
+  readonly app: string;
+  readonly function: string;
+  /** Five fields: Kubernetes has no seconds. */
+  readonly schedule: string;
+  readonly timezone: string;
+  readonly image: string;
+  readonly envNames: readonly string[];
+  /** Seconds a run may take before Kubernetes stops its Job: the function's timeout plus start-up. */
+  readonly deadlineS: number;
+  /** Bytes: the function's memoryLimit plus the runtime around it. */
+  readonly memory: number;
 }
 
 type Manifest = Record<string, unknown>;
@@ -44,6 +64,8 @@ function container(sizing: Sizing, options: ManifestOptions, withProbes: 'kubern
     env: [
       { name: 'HOST', value: '0.0.0.0' },
       ...(withProbes === 'kubernetes' ? [{ name: 'PORT', value: String(options.port) }] : []),
+      // Replicas never run schedules by the clock: each would run them; a CronJob runs each once.
+      ...(options.schedulesOff === true ? [{ name: 'FNGATE_SCHEDULES', value: 'off' }] : []),
     ],
     ...(options.envNames.length > 0 && { envFrom: [{ secretRef: { name: `${options.name}-env`, optional: true } }] }),
     resources: {
@@ -182,6 +204,55 @@ export function knativeService(sizing: Sizing, options: ManifestOptions): Manife
           containerConcurrency: sizing.capacity,
           timeoutSeconds: sizing.longestTimeoutS + 1,
           containers: [container(sizing, options, 'knative')],
+        },
+      },
+    },
+  };
+}
+
+/**
+ * A CronJob that runs one scheduled function once per due time: `node server.mjs --trigger NAME`
+ * in the app's image (the same build, pool and limits as the server), never two at once
+ * (concurrencyPolicy: Forbid, as fngate skips a run while the previous one goes on), never
+ * retried (backoffLimit 0: a failed run is counted and logged, as locally). The command is
+ * given whole: the node image's entrypoint would take bare arguments as node's own.
+ */
+export function cronJob(options: CronJobOptions): Manifest {
+  const labels = { app: options.app, 'fngate.dev/function': options.function };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: options.name, labels },
+    spec: {
+      schedule: options.schedule,
+      timeZone: options.timezone,
+      concurrencyPolicy: 'Forbid',
+      // A run the controller could not start within a minute of its time is skipped, not made up.
+      startingDeadlineSeconds: 60,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: {
+        spec: {
+          backoffLimit: 0,
+          activeDeadlineSeconds: options.deadlineS,
+          template: {
+            metadata: { labels },
+            spec: {
+              restartPolicy: 'Never',
+              securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000 },
+              containers: [
+                {
+                  name: 'fngate',
+                  image: options.image,
+                  command: ['node', 'server.mjs', '--trigger', options.function],
+                  ...(options.envNames.length > 0 && { envFrom: [{ secretRef: { name: `${options.app}-env`, optional: true } }] }),
+                  // One run uses one thread: one core.
+                  resources: { requests: { cpu: '1', memory: mebibytes(options.memory) }, limits: { memory: mebibytes(options.memory) } },
+                  securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+                },
+              ],
+            },
+          },
         },
       },
     },

@@ -14,7 +14,18 @@ export interface AdminEndpoints {
   status(): StatusReport;
   /** Prometheus text exposition. */
   metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
+  /**
+   * Runs a scheduled function now (POST /_fngate/trigger/NAME) and resolves when it is over;
+   * throws an FngateError when it cannot start (no schedule, a run going on).
+   */
+  trigger(name: string): Promise<TriggerResult>;
 }
+
+export type TriggerResult =
+  | { readonly ok: true; readonly ms: number; readonly scheduledTime: number }
+  | { readonly ok: false; readonly error: FngateError };
+
+const TRIGGER = '/trigger/';
 
 let dashboardHtml: string | undefined;
 
@@ -42,6 +53,7 @@ export function mountAdmin(app: Hono<any>, admin: AdminEndpoints | null): void {
       );
     }
     const page = c.req.path.slice(prefix.length);
+    if (page.startsWith(TRIGGER)) return trigger(c, admin, decodeURIComponent(page.slice(TRIGGER.length)));
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
       return errorResponse(
         new FngateError('FNGATE_METHOD_NOT_ALLOWED', `${c.req.path} does not accept ${c.req.method}; allowed: GET, HEAD`, {
@@ -65,13 +77,33 @@ export function mountAdmin(app: Hono<any>, admin: AdminEndpoints | null): void {
       }
       default:
         return errorResponse(
-          new FngateError('FNGATE_NOT_FOUND', `no fngate endpoint ${c.req.path}; there are ${prefix}/ (dashboard), ${prefix}/status and ${prefix}/metrics`),
+          new FngateError('FNGATE_NOT_FOUND', `no fngate endpoint ${c.req.path}; there are ${prefix}/ (dashboard), ${prefix}/status, ${prefix}/metrics and POST ${prefix}/trigger/NAME`),
           false,
         );
     }
   };
   app.all(prefix, handle);
   app.all(`${prefix}/*`, handle);
+}
+
+/** POST /_fngate/trigger/NAME: the run's outcome, 200 with its duration or the run's own error. */
+async function trigger(c: Context, admin: AdminEndpoints, name: string): Promise<Response> {
+  if (c.req.method !== 'POST') {
+    return errorResponse(
+      new FngateError('FNGATE_METHOD_NOT_ALLOWED', `${c.req.path} does not accept ${c.req.method}; allowed: POST`, { headers: { allow: 'POST' } }),
+      false,
+    );
+  }
+  let result: TriggerResult;
+  try {
+    result = await admin.trigger(name);
+  } catch (error) {
+    if (error instanceof FngateError) return errorResponse(error, false);
+    throw error;
+  }
+  // No stack: error bodies carry none in fngate start, and the log has it.
+  if (!result.ok) return errorResponse(result.error, false);
+  return c.json({ function: name, ok: true, ms: result.ms, scheduledTime: new Date(result.scheduledTime).toISOString() }, 200, { 'cache-control': 'no-store' });
 }
 
 /** Exported for its test. */

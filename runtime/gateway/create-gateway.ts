@@ -8,6 +8,7 @@ import type { RouteMethod } from '../config/routes.js';
 import { FngateError } from '../common/errors.js';
 import type { RequestRecorder } from '../observe/monitor.js';
 import type { TaskEnvelope } from '../protocol/envelope.js';
+import { newRequestId } from '../protocol/request-id.js';
 import type { Invocation, Invoke } from '../protocol/invocation.js';
 import { kFunction } from './guarded-response.js';
 import { readBody } from './read-body.js';
@@ -61,9 +62,6 @@ export interface Gateway {
 type GatewayContext = Context<{ Bindings: HttpBindings }>;
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-
-// Unique per process (0 is the warm-up probe), so ids never repeat across config reloads.
-let nextRequestId = 1;
 
 /**
  * The Hono app for one route table. A config change builds a new gateway; the server swaps
@@ -166,7 +164,7 @@ function functionHandler(fn: string, hasParams: boolean, recorder: RequestRecord
     (outgoing as InvokedResponse)[kFunction] = fn;
     const method = c.req.method;
     const started = performance.now();
-    const requestId = nextRequestId++;
+    const requestId = newRequestId();
     try {
       const body = method === 'GET' || method === 'HEAD' ? null : await readBody(incoming, options.bodyLimit, fn);
       // The deadline (last slot) is set by the function's pool, which knows its timeout.

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
-import type { FunctionStatus, StatusReport } from './status-report.js';
+import type { FunctionStatus, ScheduleStatus, StatusReport } from './status-report.js';
+import type { ScheduleState } from '../schedule/scheduler.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import type { FngateError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
@@ -23,6 +24,8 @@ export interface MonitorOptions {
   readonly config: () => ResolvedConfig;
   /** Print a line per request. */
   readonly logRequests: boolean;
+  /** A function's schedule and its runs, when it has one. */
+  readonly schedule?: (fn: string) => ScheduleState | undefined;
   readonly logger: Logger;
 }
 
@@ -109,6 +112,11 @@ export class Monitor {
     };
   }
 
+  /** A scheduled run finished, or a due time was skipped. */
+  scheduled(fn: string, result: 'ok' | 'error' | 'skipped', ms: number): void {
+    this.#seriesOf(fn)?.scheduled(result, ms);
+  }
+
   /** A deploy after the first one finished (hot reload, config change). */
   reloaded(fn: string, result: DeployResult): void {
     const record = result.ok
@@ -157,6 +165,7 @@ export class Monitor {
           },
           latency: { queue: stats.queuePercentiles(), run: stats.runPercentiles(), total: stats.totalPercentiles() },
           lastErrors: [...stats.lastErrors],
+          schedule: scheduleStatus(this.#options.schedule?.(fn.name)),
           reloads: stats.reloads,
           lastReload: stats.lastReload,
         };
@@ -199,9 +208,28 @@ export class Monitor {
         maxQueue: fn.maxQueue,
         capacity: fn.maxThreads * Math.max(1, live.perThread),
         utilization: this.#utilization.get(fn.name) ?? 0,
+        nextRun: this.#options.schedule?.(fn.name)?.nextRun ?? null,
       };
     });
   }
+}
+
+function scheduleStatus(state: ScheduleState | undefined): ScheduleStatus | null {
+  if (state === undefined) return null;
+  const last = state.lastRun;
+  return {
+    cron: state.cron,
+    timezone: state.timezone,
+    nextRun: state.nextRun?.toISOString() ?? null,
+    runningSince: state.runningSince?.toISOString() ?? null,
+    runs: state.runs,
+    failures: state.failures,
+    skipped: state.skipped,
+    lastRun:
+      last === null
+        ? null
+        : { at: new Date(last.scheduledTime).toISOString(), ok: last.failure === null, ms: last.ms, error: last.failure === null ? null : `${last.failure.code}: ${last.failure.message}`, manual: last.manual },
+  };
 }
 
 function round3(value: number): number {

@@ -13,6 +13,8 @@ export interface PoolGauges {
   readonly utilization: number;
   /** Requests the pool can run at once: maxThreads x requests per thread (what `auto` chose now). */
   readonly capacity: number;
+  /** When its schedule is due next; null without one. */
+  readonly nextRun: Date | null;
 }
 
 /** Seconds: from sub-millisecond handlers to long timeouts. */
@@ -23,6 +25,7 @@ export interface FunctionSeries {
   answered(status: number, queueMs: number, runMs: number): void;
   failed(code: string, status: number, totalMs: number): void;
   reloaded(ok: boolean, ms: number): void;
+  scheduled(result: 'ok' | 'error' | 'skipped', ms: number): void;
 }
 
 /**
@@ -41,6 +44,8 @@ export class PrometheusMetrics {
   readonly #total: Histogram<'function'>;
   readonly #reloads: Counter<'function' | 'result'>;
   readonly #lastReload: Gauge<'function'>;
+  readonly #scheduledRuns: Counter<'function' | 'result'>;
+  readonly #lastScheduledRun: Gauge<'function'>;
 
   constructor(source: () => readonly PoolGauges[]) {
     const registers = [this.registry];
@@ -89,6 +94,28 @@ export class PrometheusMetrics {
       help: 'Build plus warm-up time of the last reload.',
       labelNames: ['function'],
       registers,
+    });
+    this.#scheduledRuns = new Counter({
+      name: 'fngate_scheduled_runs_total',
+      help: 'Runs of scheduled functions by result: ok, error (threw, timed out, crashed, answered 4xx/5xx) and skipped (due while the previous run was still going).',
+      labelNames: ['function', 'result'],
+      registers,
+    });
+    this.#lastScheduledRun = new Gauge({
+      name: 'fngate_scheduled_last_duration_seconds',
+      help: 'Queue wait plus run of the last finished scheduled run.',
+      labelNames: ['function'],
+      registers,
+    });
+    new Gauge({
+      name: 'fngate_scheduled_next_run_timestamp_seconds',
+      help: 'When each scheduled function is due next (Unix time).',
+      labelNames: ['function'],
+      registers,
+      collect() {
+        this.reset();
+        for (const pool of source()) if (pool.nextRun !== null) this.set({ function: pool.name }, pool.nextRun.getTime() / 1000);
+      },
     });
     const gauge = (name: string, help: string, read: (pool: PoolGauges) => number) =>
       new Gauge({
@@ -145,6 +172,10 @@ export class PrometheusMetrics {
       reloaded: (ok, ms) => {
         this.#reloads.inc({ function: fn, result: ok ? 'ok' : 'error' });
         if (ok) lastReload.set(ms / 1000);
+      },
+      scheduled: (result, ms) => {
+        this.#scheduledRuns.inc({ function: fn, result });
+        if (result !== 'skipped') this.#lastScheduledRun.set({ function: fn }, ms / 1000);
       },
     };
   }

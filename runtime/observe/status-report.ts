@@ -88,6 +88,8 @@ export interface FunctionStatus {
   };
   /** Newest first, at most 5. */
   readonly lastErrors: readonly { readonly at: string; readonly code: string; readonly status: number; readonly message: string }[];
+  /** Its cron schedule and how its runs went (since the process started), or null without one. */
+  readonly schedule: ScheduleStatus | null;
   readonly reloads: number;
   readonly lastReload: {
     readonly at: string;
@@ -96,5 +98,27 @@ export interface FunctionStatus {
     /** The version it brought in (ok) or null (failed: the previous version kept serving). */
     readonly version: number | null;
     readonly error: string | null;
+  } | null;
+}
+
+export interface ScheduleStatus {
+  readonly cron: string;
+  readonly timezone: string;
+  /** ISO time it is due next; null when there is none (or shutdown began). */
+  readonly nextRun: string | null;
+  /** ISO time the run going on now started, or null. */
+  readonly runningSince: string | null;
+  /** Finished runs (scheduled and triggered), those that failed, and due times skipped because a run was still going. */
+  readonly runs: number;
+  readonly failures: number;
+  readonly skipped: number;
+  readonly lastRun: {
+    /** ISO time it was due (a trigger: when it was asked for). */
+    readonly at: string;
+    readonly ok: boolean;
+    /** Queue wait plus run. */
+    readonly ms: number;
+    readonly error: string | null;
+    readonly manual: boolean;
   } | null;
 }

@@ -50,6 +50,8 @@ export interface FunctionPoolOptions {
   readonly onIncident?: (message: string) => void;
   /** A thread answered that the module failed to load (a pool that went live without a probe finds out this way). */
   readonly onLoadFailure?: (failure: TaskFailure) => void;
+  /** How to fix a failure the handler threw, when the runtime can tell (a package to leave unbundled). */
+  readonly explain?: (failure: TaskFailure) => string | undefined;
 }
 
 /**
@@ -398,7 +400,7 @@ export class FunctionPool implements JobOwner {
       // A failure at the deadline is the timeout itself (a cooperative handler's ctx.signal, or
       // a task that reached its thread too late) even when our own timer has not fired yet.
       const timedOut = outcome.failure === 'expired' || Date.now() >= job.envelope[Envelope.deadline];
-      this.#fail(job, timedOut ? this.#timeoutError(false) : taskFailureError(this.name, outcome));
+      this.#fail(job, timedOut ? this.#timeoutError(false) : taskFailureError(this.name, outcome, this.#options.explain?.(outcome)));
     } else if (job.state !== ANSWERED) {
       this.#answer(job, outcome);
     }
@@ -467,7 +469,9 @@ export class FunctionPool implements JobOwner {
   #onThreadDeath(job: Job, error: ThreadDied, pump = true): void {
     if (!this.#release(job)) return;
     const killedFor = job.threads === this.#threads ? this.#threads.stoppedFor(job.threadId) : undefined;
-    this.#fail(job, threadDeathError(this.name, deathOf(error), { memoryLimit: this.settings.memoryLimit, requestId: job.envelope[Envelope.id], killedFor }));
+    const death = deathOf(error);
+    const hint = death.cause === 'crash' ? this.#explainError(death.error) : undefined;
+    this.#fail(job, threadDeathError(this.name, death, { memoryLimit: this.settings.memoryLimit, requestId: job.envelope[Envelope.id], killedFor }, hint));
     if (pump) this.#pump();
   }
 
@@ -495,8 +499,14 @@ export class FunctionPool implements JobOwner {
     job.reject(error);
   }
 
+  /** How to fix what crashed a thread, when the runtime can tell (a native addon, a package to leave unbundled). */
+  #explainError(error: Error): string | undefined {
+    return this.#options.explain?.({ failure: 'function', name: error.name, message: error.message, stack: error.stack, runMs: 0 });
+  }
+
   #onIdleCrash(error: Error): void {
-    this.#options.onIncident?.(`[${this.name}] a thread crashed outside any request: ${error.stack ?? error.message}`);
+    const hint = this.#explainError(error);
+    this.#options.onIncident?.(`[${this.name}] a thread crashed outside any request: ${error.stack ?? error.message}${hint === undefined ? '' : `\n${hint}`}`);
     this.#countIdleCrash(`${error.name}: ${error.message}`);
   }
 

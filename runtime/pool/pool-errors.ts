@@ -5,15 +5,19 @@ import type { TaskFailure, ThreadDeath } from '../protocol/failure.js';
 
 /** Every error a function pool answers with, worded in one place. */
 
-/** A failure the worker reported before the deadline: the handler threw or returned garbage, or the module failed to load. */
-export function taskFailureError(fn: string, failure: TaskFailure): FngateError {
+/**
+ * A failure the worker reported before the deadline: the handler threw or returned garbage, or the
+ * module failed to load. `hint` says how to fix it, when the runtime knows (a package to leave unbundled).
+ */
+export function taskFailureError(fn: string, failure: TaskFailure, hint?: string): FngateError {
+  const fix = hint === undefined ? '' : `\n${hint}`;
   if (failure.failure === 'load') {
-    return new FngateError('FNGATE_UNAVAILABLE', `${fn} failed to load: ${failure.name}: ${failure.message}`, {
+    return new FngateError('FNGATE_UNAVAILABLE', `${fn} failed to load: ${failure.name}: ${failure.message}${fix}`, {
       fn,
       detail: failure.stack,
     });
   }
-  return new FngateError('FNGATE_FUNCTION_ERROR', `${failure.name}: ${failure.message}`, { fn, detail: userFrames(failure.stack) });
+  return new FngateError('FNGATE_FUNCTION_ERROR', `${failure.name}: ${failure.message}${fix}`, { fn, detail: userFrames(failure.stack) });
 }
 
 /** A handler's stack without the frames of fngate and piscina that called it. */
@@ -33,6 +37,7 @@ export function threadDeathError(
   fn: string,
   death: ThreadDeath,
   context: { memoryLimit: number; requestId: number; killedFor: number | undefined },
+  hint?: string,
 ): FngateError {
   switch (death.cause) {
     case 'out-of-memory':
@@ -53,7 +58,7 @@ export function threadDeathError(
     case 'stopped':
       return new FngateError('FNGATE_WORKER_CRASHED', `the function's threads were stopped while the request ran`, { fn });
     case 'crash':
-      return new FngateError('FNGATE_WORKER_CRASHED', `the worker thread crashed: ${death.error.name}: ${death.error.message}; it was replaced`, {
+      return new FngateError('FNGATE_WORKER_CRASHED', `the worker thread crashed: ${death.error.name}: ${death.error.message}; it was replaced${hint === undefined ? '' : `\n${hint}`}`, {
         fn,
         detail: death.error.stack,
       });

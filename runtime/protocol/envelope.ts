@@ -21,9 +21,21 @@ export type TaskEnvelope = [
   params: Readonly<Record<string, string>> | null,
   /** Epoch milliseconds at which `ctx.signal` aborts with a TimeoutError (set by the pool). */
   deadline: number,
+  /**
+   * Present for a scheduled run: the function's `scheduled()` export (or Lambda handler) gets
+   * this event; a module without one gets the request the other fields describe.
+   */
+  scheduled?: ScheduledTask,
 ];
 
-export const Envelope = { id: 0, method: 1, url: 2, headers: 3, body: 4, params: 5, deadline: 6 } as const;
+export const Envelope = { id: 0, method: 1, url: 2, headers: 3, body: 4, params: 5, deadline: 6, scheduled: 7 } as const;
+
+/** What a scheduled run is told: the schedule's cron expression and the time the run was due. */
+export interface ScheduledTask {
+  readonly cron: string;
+  /** Epoch milliseconds the run was due (a trigger: when it was asked for). */
+  readonly scheduledTime: number;
+}
 
 /**
  * What one piscina task carries: a request, or a batch of requests for one thread (answered by

@@ -1,5 +1,6 @@
 import { removeBundle } from '../bundle/bundle-dir.js';
 import type { BundleSource } from '../bundle/bundle-source.js';
+import type { BundleWarning } from '../bundle/unbundlable.js';
 import { FngateError } from '../common/errors.js';
 import { frameFromStack } from '../common/code-frame.js';
 import type { FunctionPool } from '../pool/function-pool.js';
@@ -49,7 +50,16 @@ export interface PrepareSteps {
    */
   readonly verify: boolean;
   /** The build is done (successfully or not), with the files it read; the pool and its warm-up come next. */
-  readonly onBuilt?: (build: { readonly ok: boolean; readonly inputs: readonly string[]; readonly unresolved: boolean; readonly cached: boolean }) => void;
+  readonly onBuilt?: (build: {
+    readonly ok: boolean;
+    readonly inputs: readonly string[];
+    readonly unresolved: boolean;
+    readonly cached: boolean;
+    /** Bundled packages that will likely break inside the bundle (a successful build only). */
+    readonly warnings: readonly BundleWarning[];
+  }) => void;
+  /** How to fix a module that failed to load, when the runtime can tell (with the build's warnings). */
+  readonly explain?: (failure: TaskFailure, warnings: readonly BundleWarning[]) => string | undefined;
   /** Runs the pool's start and warm-up when it is this function's turn (start-up order). @default at once */
   readonly inTurn?: <T>(task: () => Promise<T>) => Promise<T>;
 }
@@ -71,10 +81,10 @@ export async function prepareVersion(
     // wrong around it. The function is unavailable, saying why; the server goes on.
     const err = error instanceof Error ? error : new Error(String(error));
     const failure = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to build: ${err.message}`, { fn: name, detail: err.stack });
-    steps.onBuilt?.({ ok: false, inputs: [], unresolved: false, cached: false });
+    steps.onBuilt?.({ ok: false, inputs: [], unresolved: false, cached: false, warnings: [] });
     return { outcome: { ok: false, error: failure, report: err.stack ?? err.message }, built: false, inputs: [], unresolved: false };
   }
-  steps.onBuilt?.({ ok: build.ok, inputs: build.inputs, unresolved: !build.ok && build.unresolved, cached: build.ok && build.cached });
+  steps.onBuilt?.({ ok: build.ok, inputs: build.inputs, unresolved: !build.ok && build.unresolved, cached: build.ok && build.cached, warnings: build.ok ? build.warnings : [] });
   if (!build.ok) {
     const error = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to build: ${build.message}`, { fn: name, detail: build.report });
     return { outcome: { ok: false, error, report: build.report }, built: false, inputs: build.inputs, unresolved: build.unresolved };
@@ -101,16 +111,17 @@ export async function prepareVersion(
     }
     if (failure !== null) {
       await discard();
-      return loadFailed(name, failure, root);
+      return loadFailed(name, failure, root, steps.explain?.(failure, build.warnings));
     }
     return { ok: true, bundleFile: build.bundleFile, ownsBundle: build.owned, pool, fromCache: build.cached };
   });
   return { outcome, built: true, inputs: build.inputs, unresolved: false };
 }
 
-/** A module that threw (or whose thread died) while loading, as an error and a terminal report. */
-export function loadFailed(name: string, failure: TaskFailure, root: string): FailedVersion {
-  const error = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to load: ${failure.name}: ${failure.message}`, {
+/** A module that threw (or whose thread died) while loading, as an error and a terminal report; `hint` says how to fix it. */
+export function loadFailed(name: string, failure: TaskFailure, root: string, hint?: string): FailedVersion {
+  const fix = hint === undefined ? '' : `\n${hint}`;
+  const error = new FngateError('FNGATE_UNAVAILABLE', `${name} failed to load: ${failure.name}: ${failure.message}${fix}`, {
     fn: name,
     detail: failure.stack,
   });

@@ -1,4 +1,6 @@
 import type { BundleSource, BundleSources } from '../bundle/bundle-source.js';
+import { failureHint } from '../bundle/failure-hint.js';
+import { formatBundleWarning, type BundleWarning } from '../bundle/unbundlable.js';
 import { FngateError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { ResolvedFunction } from '../config/resolve-config.js';
@@ -49,6 +51,10 @@ interface Entry {
   starting: Promise<DeployResult> | undefined;
   /** Its latest build came from the build cache (known before the version serves). */
   cached: boolean;
+  /** Bundled packages of its latest good build that will likely break inside the bundle. */
+  warnings: readonly BundleWarning[];
+  /** Those warnings as last printed: printed again only when they change. */
+  warned: string;
 }
 
 /**
@@ -120,6 +126,8 @@ export class FunctionRegistry {
       shared: null,
       starting: undefined,
       cached: false,
+      warnings: [],
+      warned: '',
     };
     this.#entries.set(config.name, entry);
     return entry;
@@ -139,7 +147,8 @@ export class FunctionRegistry {
     return this.#reported(
       config.name,
       this.#enqueue(entry, async () => {
-        if (config.file !== entry.config.file) {
+        // The builder bundles with its file and `external`: a new one for either.
+        if (config.file !== entry.config.file || JSON.stringify(config.external) !== JSON.stringify(entry.config.external)) {
           await entry.source.dispose();
           entry.source = await this.#options.sources.create(config);
           entry.inputs = [config.file];
@@ -284,8 +293,10 @@ export class FunctionRegistry {
         entry.inputs = build.ok ? build.inputs : [...new Set([...entry.inputs, ...build.inputs])];
         entry.unresolved = build.unresolved;
         entry.cached = build.cached;
+        if (build.ok) this.#warn(entry, build.warnings);
         first?.onBuilt?.(build);
       },
+      explain: (failure, warnings) => failureHint(name, failure, warnings, entry.config.external),
       name,
       root: this.#options.root,
       source: entry.source,
@@ -328,15 +339,24 @@ export class FunctionRegistry {
       nodeEnv: this.#options.nodeEnv,
       invoke: this.#options.invoke ?? false,
       onIncident: (message) => this.#options.logger.error(message),
+      explain: (failure) => failureHint(entry.config.name, failure, entry.warnings, entry.config.external),
       // A version that went live without a probe (minThreads 0 at start-up) finds out on its
       // first thread: it stays unavailable, with the reason, until a good build replaces it.
       onLoadFailure: (failure) => {
         if (this.#entries.get(entry.config.name) !== entry || entry.problem !== undefined) return;
-        const failed = loadFailed(entry.config.name, failure, this.#options.root);
+        const failed = loadFailed(entry.config.name, failure, this.#options.root, failureHint(entry.config.name, failure, entry.warnings, entry.config.external));
         entry.problem = failed.error;
         this.#options.logger.error(`✘ ${failed.error.message}\n${indent(failed.report)}`);
       },
     });
+  }
+
+  /** Prints what the build found will likely break inside the bundle, once (again when it changes). */
+  #warn(entry: Entry, warnings: readonly BundleWarning[]): void {
+    entry.warnings = warnings;
+    const text = warnings.map((warning) => `⚠ ${formatBundleWarning(entry.config.name, warning, entry.config.external)}`).join('\n');
+    if (text !== entry.warned && text !== '') this.#options.logger.warn(text);
+    entry.warned = text;
   }
 
   #sharedMemory(entry: Entry): SharedArrayBuffer | null {

@@ -51,7 +51,38 @@ export interface Context<Env extends FunctionEnv = FunctionEnv> {
   passThroughOnException(): void;
   /** Part of the Workers/Hono `ExecutionContext`; always an empty object here. */
   readonly props: Record<string, unknown>;
+  /**
+   * Set when the function runs on its `schedule` (or `fngate trigger`) rather than for a
+   * request: a module without a `scheduled` export gets a `POST /_fngate/scheduled` Request
+   * and this. undefined for requests.
+   */
+  readonly scheduled?: ScheduledController | undefined;
 }
+
+/**
+ * A scheduled run, as Cloudflare Workers' `ScheduledController`: given to a module's
+ * `scheduled(controller, env, ctx)` export when its config.yaml `schedule` is due.
+ */
+export interface ScheduledController {
+  /** The schedule's cron expression, as in config.yaml. */
+  readonly cron: string;
+  /** Epoch milliseconds the run was due (for `fngate trigger`: when it was asked for). */
+  readonly scheduledTime: number;
+  readonly type: 'scheduled';
+  /** Workers' retry control; fngate never retries a failed run, so this does nothing. */
+  noRetry(): void;
+}
+
+/**
+ * What runs on a schedule: `export default { fetch, scheduled }`, or
+ * `export const scheduled: ScheduledHandler = async (controller, env, ctx) => { ... }`. Its
+ * return value is ignored; a throw (or rejection) counts as a failed run.
+ */
+export type ScheduledHandler<Env extends FunctionEnv = FunctionEnv> = (
+  controller: ScheduledController,
+  env: Env,
+  ctx: Context<Env>,
+) => void | Promise<void>;
 
 /**
  * A JSON response: any object or array JSON.stringify can serialize (plain objects, arrays,
@@ -110,4 +141,6 @@ export type Handler<Env extends FunctionEnv = FunctionEnv> = (
  */
 export interface FetchModule<Env extends FunctionEnv = FunctionEnv> {
   fetch(req: Request, env: Env, ctx: Context<Env>): Response | Promise<Response>;
+  /** Called when the function's config.yaml `schedule` is due (see ScheduledHandler). */
+  scheduled?: ScheduledHandler<Env>;
 }

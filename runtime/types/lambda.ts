@@ -140,3 +140,25 @@ export type LambdaHandler = (
   context: LambdaContext,
   callback: LambdaCallback,
 ) => LambdaResult | Promise<LambdaResult>;
+
+/**
+ * The event a Lambda handler receives when its config.yaml `schedule` is due: the shape of an
+ * EventBridge (CloudWatch Events) scheduled rule's event, `@types/aws-lambda`'s `ScheduledEvent`.
+ * The result is ignored; a throw (or rejection, or `callback(error)`) counts as a failed run.
+ */
+export interface LambdaScheduledEvent {
+  readonly version: '0';
+  /** Unique per run: the run's request id. */
+  readonly id: string;
+  readonly 'detail-type': 'Scheduled Event';
+  readonly source: 'aws.events';
+  /** `000000000000` */
+  readonly account: string;
+  /** When the run was due, ISO 8601 without milliseconds: `2026-12-01T20:55:00Z`. */
+  readonly time: string;
+  /** `local` */
+  readonly region: string;
+  /** `arn:aws:events:local:000000000000:rule/NAME` */
+  readonly resources: readonly string[];
+  readonly detail: Record<string, never>;
+}

@@ -1,6 +1,6 @@
+import { basename } from 'node:path';
 import { ConfigError, formatProblem } from '../config/config-error.js';
 import { diffConfig } from '../config/diff-config.js';
-import { loadConfig } from '../config/load-config.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import type { Logger } from '../common/logger.js';
 import type { FunctionRegistry } from '../registry/function-registry.js';
@@ -8,8 +8,10 @@ import { ProjectWatcher } from './project-watcher.js';
 
 export interface HotReloadOptions {
   readonly configFile: string;
-  /** For file names in config error messages. */
-  readonly cwd: string;
+  /** Files whose change is a config change too, present or not: the `.env` files. */
+  readonly envFiles?: readonly string[];
+  /** Reads config.yaml (with the `.env` files) as the runtime does; throws ConfigError. */
+  readonly readConfig: () => ResolvedConfig;
   readonly registry: FunctionRegistry;
   readonly logger: Logger;
   /** The config being served. */
@@ -32,6 +34,8 @@ export class HotReloader {
   #watcher!: ProjectWatcher;
   #changedFiles = new Set<string>();
   #configChanged = false;
+  /** The `.env` files that changed since the last config read (for the log line). */
+  #envChanged = new Set<string>();
   #scheduled = false;
   #chain: Promise<void> = Promise.resolve();
   /** Source deploys under way (see #deploy). */
@@ -80,6 +84,7 @@ export class HotReloader {
   #onChange(files: ReadonlySet<string>): void {
     for (const file of files) {
       if (file === this.#options.configFile) this.#configChanged = true;
+      else if (this.#options.envFiles?.includes(file)) this.#envChanged.add(file);
       else this.#changedFiles.add(file);
     }
     if (this.#scheduled || this.#closed) return;
@@ -95,15 +100,18 @@ export class HotReloader {
     const batchStarted = Date.now();
     const files = this.#changedFiles;
     this.#changedFiles = new Set();
-    const configChanged = this.#configChanged;
+    const configChanged = this.#configChanged || this.#envChanged.size > 0;
+    // Named in the log line when config.yaml itself was not edited.
+    const envOnly = this.#configChanged ? [] : [...this.#envChanged];
     this.#configChanged = false;
+    this.#envChanged = new Set();
 
     const { registry } = this.#options;
     // Files no bundle includes are reported only while something waits for a file to appear: an
     // import that did not resolve, or a function file config.yaml names that does not exist yet.
     const appeared = [...files].some((file) => registry.functionsUsing(file).length === 0);
     const done = new Set<string>();
-    if (configChanged || (appeared && this.#configProblems !== undefined)) await this.#reloadConfig(done, configChanged);
+    if (configChanged || (appeared && this.#configProblems !== undefined)) await this.#reloadConfig(done, configChanged, envOnly);
 
     const names = new Set<string>();
     for (const file of files) for (const name of registry.functionsUsing(file)) names.add(name);
@@ -135,11 +143,11 @@ export class HotReloader {
     this.#watcher.setFiles(this.#watchedFiles(), { changedSince, reportAdditions });
   }
 
-  async #reloadConfig(done: Set<string>, edited: boolean): Promise<void> {
-    const { registry, logger, configFile, cwd } = this.#options;
+  async #reloadConfig(done: Set<string>, edited: boolean, envOnly: readonly string[] = []): Promise<void> {
+    const { registry, logger } = this.#options;
     let next: ResolvedConfig;
     try {
-      next = loadConfig(configFile, { cwd });
+      next = this.#options.readConfig();
       if (this.#options.adjustConfig) next = this.#options.adjustConfig(next);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
@@ -152,7 +160,10 @@ export class HotReloader {
     this.#configProblems = undefined;
 
     const changes = diffConfig(this.#options.currentConfig(), next, this.#running);
-    if (changes.summary === 'no changes') return;
+    if (changes.summary === 'no changes') {
+      if (envOnly.length > 0) logger.info(`${envNames(envOnly)}: no function uses what changed`);
+      return;
+    }
     // New and re-configured functions are built and warmed before the route table points at them.
     await Promise.all([
       ...changes.added.map((fn) => registry.add(fn)),
@@ -168,12 +179,18 @@ export class HotReloader {
     this.#options.applyConfig(next);
     // Removed functions stop getting requests with the swap above; their in-flight ones finish.
     for (const fn of changes.removed) void registry.remove(fn.name);
-    logger.info(`config: ${changes.summary}`);
+    logger.info(`${envOnly.length > 0 ? envNames(envOnly) : 'config'}: ${changes.summary}`);
   }
 
   #watchedFiles(): Set<string> {
     const files = this.#options.registry.inputs();
     files.add(this.#options.configFile);
+    for (const file of this.#options.envFiles ?? []) files.add(file);
     return files;
   }
+}
+
+/** `.env, .env.local` */
+function envNames(files: readonly string[]): string {
+  return files.map((file) => basename(file)).join(', ');
 }

@@ -1,5 +1,6 @@
 import { resourceLimits, threadId } from 'node:worker_threads';
-import type { LambdaCallback, LambdaContext, LambdaHttpEvent, LambdaHttpResult } from '../types/lambda.js';
+import type { ScheduledTask } from '../protocol/envelope.js';
+import type { LambdaCallback, LambdaContext, LambdaHttpEvent, LambdaHttpResult, LambdaScheduledEvent } from '../types/lambda.js';
 import { rawHeadersOf } from './envelope-request.js';
 import type { Context } from '../types/handler.js';
 
@@ -37,6 +38,31 @@ export function createLambdaInvoker(handler: (...args: unknown[]) => unknown, fu
     const context = toContext(ctx, functionName);
     const result = callbackStyle ? await withCallback(lambda, event, context) : await lambda(event, context, ignoredCallback);
     return toResponse(result);
+  };
+}
+
+/**
+ * Calls an AWS Lambda handler for a scheduled run with an EventBridge scheduled event, as a
+ * rule with a schedule expression would; the result is ignored, an error fails the run.
+ */
+export function createLambdaScheduledInvoker(handler: (...args: unknown[]) => unknown, functionName: string): (task: ScheduledTask, ctx: Context) => Promise<void> {
+  const lambda = handler as unknown as (event: LambdaScheduledEvent, context: LambdaContext, callback?: LambdaCallback) => unknown;
+  const callbackStyle = lambda.length >= 3;
+  return async (task, ctx) => {
+    const event: LambdaScheduledEvent = {
+      version: '0',
+      id: ctx.requestId,
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: ACCOUNT,
+      time: new Date(task.scheduledTime).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: 'local',
+      resources: [`arn:aws:events:local:${ACCOUNT}:rule/${functionName}`],
+      detail: {},
+    };
+    const context = toContext(ctx, functionName);
+    if (callbackStyle) await withCallback(lambda as unknown as AnyHandler, event as unknown as LambdaHttpEvent, context);
+    else await lambda(event, context, ignoredCallback);
   };
 }
 

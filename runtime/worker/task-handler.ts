@@ -5,14 +5,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
-import { Envelope, isBatch, PROBE_ID, type Task, type TaskEnvelope } from '../protocol/envelope.js';
+import { Envelope, isBatch, PROBE_ID, type ScheduledTask, type Task, type TaskEnvelope } from '../protocol/envelope.js';
 import type { TaskFailure, TaskOutcome } from '../protocol/failure.js';
 import { Reply, type TaskReply } from '../protocol/reply.js';
 import { isTransfer, kTransferable, kValue, transfer, type MarkMovable, type Transfer } from '../protocol/transfer.js';
 import type { AbortMessage, ExitNotice, FunctionWorkerData } from '../protocol/worker-data.js';
-import type { Context, FunctionEnv } from '../types/handler.js';
+import type { Context, FunctionEnv, ScheduledController, ScheduledHandler } from '../types/handler.js';
 import { Continuation } from './continuation.js';
-import { createLambdaInvoker } from './lambda-adapter.js';
+import { createLambdaInvoker, createLambdaScheduledInvoker } from './lambda-adapter.js';
 import { createEnvelopeRequest } from './envelope-request.js';
 import { installBufferedResponse } from './buffered-response.js';
 import { deferWebApis } from './web-globals.js';
@@ -74,7 +74,18 @@ export type StartTasks = (markMovable: MarkMovable) => (task: Task) => unknown;
  */
 export function createTaskHandler(mod: Record<string, unknown>, source: string): StartTasks {
   const data = workerData as FunctionWorkerData;
-  const invoke = resolveEntry(mod, source, data.type, data.name);
+  // A scheduled run goes to `scheduled()` (or the Lambda handler); without one, to `invoke`.
+  const runScheduled = resolveScheduled(mod, data.type, data.name);
+  let invoke: Invoke;
+  try {
+    invoke = resolveEntry(mod, source, data.type, data.name);
+  } catch (error) {
+    // A module with only scheduled() loads: only a request (it has no routes, or they are new) finds out.
+    if (runScheduled === undefined) throw error;
+    invoke = () => {
+      throw error;
+    };
+  }
   const env: FunctionEnv = Object.freeze({ ...data.env });
   const shared = data.shared;
   const running = new Map<number, TaskContext>();
@@ -140,7 +151,8 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
     }
     running.set(id, ctx);
     try {
-      const result = invoke(createEnvelopeRequest(task, ctx), ctx);
+      const scheduled = task[Envelope.scheduled];
+      const result = scheduled !== undefined && runScheduled !== undefined ? runScheduled(scheduled, ctx) : invoke(createEnvelopeRequest(task, ctx), ctx);
       if (!priority.lowered && performance.now() - start >= HEAVY_TASK_MS) {
         priority.looksHeavy(ctx.cpuStart);
         ctx.cpuStart = undefined; // measured
@@ -241,6 +253,33 @@ function resolveEntry(mod: Record<string, unknown>, source: string, type: Functi
   throw new TypeError(`${source} must export default ${expected}; found ${found}`);
 }
 
+/**
+ * What a scheduled run calls, when the module has it: a `scheduled(controller, env, ctx)` export
+ * (a method of the default export, as in Workers, or a named export), or the Lambda handler
+ * (an EventBridge event). Its result is ignored (the run answers 204); a throw fails the run.
+ */
+function resolveScheduled(mod: Record<string, unknown>, type: FunctionWorkerData['type'], name: string): ((task: ScheduledTask, ctx: TaskContext) => unknown) | undefined {
+  const entry = mod.default;
+  if (type !== 'lambda') {
+    const holder =
+      entry !== null && typeof entry === 'object' && typeof (entry as { scheduled?: unknown }).scheduled === 'function' ? (entry as { scheduled: ScheduledHandler })
+      : typeof mod.scheduled === 'function' ? (mod as { scheduled: ScheduledHandler })
+      : undefined;
+    if (holder !== undefined) {
+      return (_task, ctx) => {
+        const returned = holder.scheduled(ctx.scheduled!, ctx.env, ctx);
+        return isThenable(returned) ? returned.then(() => undefined) : undefined;
+      };
+    }
+  }
+  const lambda = mod.handler ?? (entry !== null && typeof entry === 'object' ? (entry as { handler?: unknown }).handler : undefined);
+  const defaultCallable = typeof entry === 'function' || (entry !== null && typeof entry === 'object' && typeof (entry as { fetch?: unknown }).fetch === 'function');
+  if (typeof lambda === 'function' && (type === 'lambda' || (type === 'auto' && !defaultCallable))) {
+    return createLambdaScheduledInvoker(lambda as (...args: unknown[]) => unknown, name);
+  }
+  return undefined;
+}
+
 /** The Context handed to handlers. `signal` is created on first access: most handlers never touch it. */
 class TaskContext implements Context {
   readonly name: string;
@@ -250,6 +289,7 @@ class TaskContext implements Context {
   readonly deadline: number;
   readonly shared: SharedArrayBuffer | null;
   readonly props: Record<string, unknown> = {};
+  readonly scheduled: ScheduledController | undefined;
   /** Which request this is on the thread (1, 2, ...). */
   startIndex = 0;
   /** Event-loop utilization when the request started, if it had the thread to itself then. */
@@ -271,6 +311,8 @@ class TaskContext implements Context {
     this.#deadline = task[Envelope.deadline];
     this.deadline = this.#deadline;
     this.shared = shared;
+    const scheduled = task[Envelope.scheduled];
+    this.scheduled = scheduled === undefined ? undefined : { cron: scheduled.cron, scheduledTime: scheduled.scheduledTime, type: 'scheduled', noRetry: () => {} };
   }
 
   /** The request's Continuation, created on first need (a streamed body, a waitUntil). Bound: replyFromResult calls it. */

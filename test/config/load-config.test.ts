@@ -122,6 +122,60 @@ describe('config', () => {
     ]);
   });
 
+  it('takes external from defaults unless the function sets its own list, or all', async () => {
+    const p = await project(
+      ['defaults: { external: [pino, "@prisma/client"] }', 'functions:', '  hello: { routes: GET /a }', '  sort: { routes: GET /b, external: all }'].join('\n'),
+    );
+    const config = loadConfig(p.path('config.yaml'), { cwd: p.dir, env: {} });
+    expect(config.functions.hello!.external).toEqual(['pino', '@prisma/client']);
+    expect(config.functions.sort!.external).toBe('all');
+  });
+
+  it('rejects an external entry that is a path inside a package, and an external that is neither a list nor all', async () => {
+    const problems = await problemsOf(['functions:', '  hello:', '    routes: GET /a', '    external: [pino, ./lib/x.js]', '  sort:', '    routes: GET /b', '    external: yes'].join('\n'));
+    expect(problems).toEqual([
+      'config.yaml:4 functions.hello.external[1]: expected an npm package name like pino or @prisma/client (a package, not a path inside it), got "./lib/x.js"',
+      'config.yaml:7 functions.sort.external: expected a list of package names like [pino, pdfkit], or "all", got "yes"',
+    ]);
+  });
+
+  it('accepts a function with only a schedule, reads its timezone, and defaults the timezone to UTC', async () => {
+    const p = await project(['functions:', '  hello: { schedule: "*/5 * * * *" }', '  sort: { routes: GET /b, schedule: "0  */10 * * * *", timezone: Europe/Berlin }'].join('\n'));
+    const config = loadConfig(p.path('config.yaml'), { cwd: p.dir, env: {} });
+    expect(config.functions.hello).toMatchObject({ routes: [], schedule: { cron: '*/5 * * * *', timezone: 'UTC' } });
+    expect(config.functions.sort!.schedule).toEqual({ cron: '0 */10 * * * *', timezone: 'Europe/Berlin' });
+  });
+
+  it('rejects a function with neither routes nor a schedule, a cron expression of the wrong length or with a bad value, and an unknown timezone', async () => {
+    const problems = await problemsOf(
+      [
+        'functions:',
+        '  hello:',
+        '    file: functions/hello.ts',
+        '  sort:',
+        '    schedule: "* * * *"',
+        '  a:',
+        '    file: functions/hello.ts',
+        '    schedule: "61 * * * *"',
+        '  b:',
+        '    file: functions/hello.ts',
+        '    schedule: "* * * * *"',
+        '    timezone: Mars/Olympus',
+        '  c:',
+        '    file: functions/hello.ts',
+        '    routes: GET /c',
+        '    timezone: UTC',
+      ].join('\n'),
+    );
+    expect(problems).toEqual([
+      'config.yaml:2 functions.hello: expected routes (like "GET /hello"), a schedule (like "*/5 * * * *"), or both',
+      'config.yaml:5 functions.sort.schedule: expected a cron expression of 5 fields (minute hour day month weekday) or 6 (seconds first), got 4 fields in "* * * *"',
+      'config.yaml:8 functions.a.schedule: "61 * * * *" is not a valid cron expression: Invalid value for minute: 61',
+      'config.yaml:12 functions.b.timezone: expected an IANA time zone like Europe/Berlin or UTC, got "Mars/Olympus"',
+      'config.yaml:16 functions.c.timezone: a timezone needs a schedule',
+    ]);
+  });
+
   it('rejects minThreads greater than maxThreads', async () => {
     const problems = await problemsOf(
       ['functions:', '  hello:', '    routes: GET /hello', '    minThreads: 3', '    maxThreads: 2'].join('\n'),

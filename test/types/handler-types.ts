@@ -1,7 +1,7 @@
 // Compiled by `npx tsc --noEmit` (not run): what the public types accept and refuse. A line
 // marked @ts-expect-error that starts to type-check fails the type check.
 import { Hono } from 'hono';
-import type { Context, FetchModule, Handler, HandlerResult } from 'fngate';
+import type { Context, FetchModule, Handler, HandlerResult, LambdaScheduledEvent, ScheduledController, ScheduledHandler } from 'fngate';
 
 interface User {
   id: string;
@@ -40,5 +40,17 @@ export const workers = {
     return new Response(`${env.REGION} ${new URL(req.url).pathname}`);
   },
 } satisfies FetchModule<{ REGION: string }>;
+
+// A Workers module with a scheduled() handler, and one exported on its own.
+export const withSchedule = {
+  fetch: () => new Response('ok'),
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(Promise.resolve(`${controller.cron} ${controller.scheduledTime} ${env.REGION}`));
+  },
+} satisfies FetchModule<{ REGION: string }>;
+export const scheduled: ScheduledHandler = (controller: ScheduledController) => void controller.noRetry();
+// @ts-expect-error a scheduled handler returns nothing to answer with
+export const scheduledAnswers: ScheduledHandler = () => 'done';
+export const nightly = async (event: LambdaScheduledEvent) => event['detail-type'];
 
 export type Result = HandlerResult;

@@ -147,6 +147,18 @@ describe.skipIf(!hasChromium)('the /_fngate/ dashboard in a real browser', () =>
     expect(pageErrors).toEqual([]);
   });
 
+  it("shows a scheduled function's schedule, its runs and failures", async () => {
+    const project = await createProject({
+      'config.yaml': 'functions:\n  cron:\n    schedule: "* * * * * *"\n',
+      'functions/cron.ts': 'let n = 0;\nexport const scheduled = () => { if (++n % 2 === 0) throw new Error("every other run"); };\n',
+    });
+    const server = await startRuntime({ cwd: project.dir, mode: 'dev', logRequests: false });
+    const { page, pageErrors } = await openDashboard(server);
+    const schedule = page.locator('[data-function="cron"] [data-field="schedule"]');
+    await waitFor(async () => /⏱ "\* \* \* \* \* \*" UTC.*\d+ runs.*\d+ failed.*last/.test((await schedule.textContent()) ?? ''), { timeoutMs: 15_000, what: 'the schedule line' });
+    expect(pageErrors).toEqual([]);
+  });
+
   it('shows errors as text, never as markup', async () => {
     const project = await createProject({
       'config.yaml': 'functions:\n  thrower:\n    routes: GET /thrower\n',
