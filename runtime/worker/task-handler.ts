@@ -4,10 +4,11 @@
  * handler and turns whatever it returns into a TaskReply.
  */
 import { performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { Envelope, isBatch, PROBE_ID, type Task, type TaskEnvelope } from '../protocol/envelope.js';
 import type { TaskFailure, TaskOutcome } from '../protocol/failure.js';
-import { Reply, type TaskReply } from '../protocol/reply.js';
+import { HEAP_SAMPLE_MS, Reply, type TaskReply } from '../protocol/reply.js';
 import { isTransfer, kTransferable, kValue, transfer, type MarkMovable, type Transfer } from '../protocol/transfer.js';
 import type { AbortMessage, ExitNotice, FunctionWorkerData } from '../protocol/worker-data.js';
 import type { Context, FunctionEnv } from '../types/handler.js';
@@ -30,7 +31,7 @@ const priority = new ThreadPriority();
 type Invoke = (req: Request, ctx: Context) => unknown;
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
-const PROBE_REPLY: TaskReply = [200, [], null, 0, 0, 0];
+const PROBE_REPLY: TaskReply = [200, [], null, 0, 0, 0, 0];
 const EXPIRED: TaskFailure = {
   failure: 'expired',
   name: 'TimeoutError',
@@ -104,6 +105,10 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
     return describeFailure('function', error, start);
   };
   let busyAtLastAnswer = performance.eventLoopUtilization().active;
+  // The heap as of the last sample: sampled right after a request's work, it includes that
+  // request's garbage not yet collected, which is what the heap limit has to hold too.
+  let heapBytes = 0;
+  let heapSampledAt = -Infinity;
   const done = (id: number, ctx: TaskContext, reply: TaskReply) => {
     finish(id, ctx);
     const continuation = ctx.replied();
@@ -116,6 +121,12 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
     const busy = performance.eventLoopUtilization().active;
     reply[Reply.cpuMs] = busy - busyAtLastAnswer;
     busyAtLastAnswer = busy;
+    const now = performance.now();
+    if (now - heapSampledAt >= HEAP_SAMPLE_MS) {
+      heapBytes = getHeapStatistics().used_heap_size;
+      heapSampledAt = now;
+    }
+    reply[Reply.heapBytes] = heapBytes;
     return transferable(reply);
   };
 
@@ -123,7 +134,11 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
   // costs allocations per request.
   const runOne = (task: TaskEnvelope): Answer | Promise<Answer> => {
     const id = task[Envelope.id];
-    if (id === PROBE_ID) return PROBE_REPLY;
+    if (id === PROBE_ID) {
+      // Loading the module is not the first request's cost: its cpuMs starts from here.
+      busyAtLastAnswer = performance.eventLoopUtilization().active;
+      return PROBE_REPLY;
+    }
     if (id < 0) return continuations.get(-id)?.finished.then(() => null) ?? null;
     // A task that reached a thread after its deadline was already answered with 504: running it
     // would only occupy the thread (forever, for a handler that never yields).
