@@ -14,9 +14,11 @@ Commands:
   init     Start a project (package.json, tsconfig, config.yaml, a function, a test): fngate init [DIR]
   invoke   Run one function once and print its response: fngate invoke NAME [--data JSON|@file]
   new      Create functions/NAME.ts and add it to config.yaml: fngate new NAME [--route "GET /x"]
+  tune     Measure a function under load and recommend (--write: set) its thread settings:
+           fngate tune NAME [--path P] [--data TEXT|@file] [--duration 10s] [--write]
   schema   Print the JSON Schema of config.yaml: fngate schema > fngate.schema.json
 
-Run fngate <command> --help for the options of build, init, invoke, new and schema.
+Run fngate <command> --help for the options of build, init, invoke, new, schema and tune.
 
 Options of dev and start:
   --config FILE   Config file; function paths are relative to it   (default: ./config.yaml)
@@ -46,6 +48,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: readonly string[]): Pro
   invoke: () => import('./commands/invoke.js'),
   new: () => import('./commands/new-function.js'),
   schema: () => import('./commands/schema.js'),
+  tune: () => import('./commands/tune.js'),
 };
 
 /** Runs the CLI; resolves when a server is up, or after printing help. Sets process.exitCode on failure. */

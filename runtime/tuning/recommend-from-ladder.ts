@@ -28,7 +28,7 @@ const MACHINE_FULL = 0.85;
 const GATEWAY_FULL = 0.9;
 /** A load generator this busy may be measuring itself. */
 const LOAD_FULL = 0.9;
-/** Requests this much slower on their thread with one more thread (and no more throughput) wait for each other. */
+/** Requests this much slower on their thread with more threads (for little more throughput) wait for something. */
 const SLOWER = 1.3;
 
 /**
@@ -102,18 +102,31 @@ function threadsPart(
 
   let kept = first;
   for (const step of rungs.slice(1)) {
-    if (step.requestsPerSecond >= kept.requestsPerSecond * WORTH) {
+    const ratio = step.requestsPerSecond / kept.requestsPerSecond;
+    const gain = `${step.threads} threads: ${signedPercent(ratio)} req/s over ${kept.threads}`;
+    // Each request slower on its thread, for less than half the throughput the extra threads
+    // could add: they wait for something. Idle cores rule out waiting for a core.
+    const slower = step.runMsPerRequest >= kept.runMsPerRequest * SLOWER;
+    const halfIdeal = 1 + (step.threads / kept.threads - 1) / 2;
+    if (slower && ratio < halfIdeal) {
+      const figures =
+        `${gain} while each request took ${milliseconds(step.runMsPerRequest)} on its thread instead of ${milliseconds(kept.runMsPerRequest)} ` +
+        `(p50 ${milliseconds(kept.p50Ms)} -> ${milliseconds(step.p50Ms)}, p99 ${milliseconds(kept.p99Ms)} -> ${milliseconds(step.p99Ms)})`;
+      if (step.machineBusy < MACHINE_FULL) {
+        warnings.push(
+          `threads fight over a shared resource: ${figures}, with the machine's cores only ${Math.round(step.machineBusy * 100)}% busy: they wait for each other ` +
+            `(a lock, a shared upstream or file). More threads only make each request slower; keep maxThreads ${kept.threads}, or remove the shared resource`,
+        );
+        return { value: kept.threads, reason: `${ladder}: threads contend (see warnings)` };
+      }
+      warnings.push(
+        `${figures}, with the machine's cores ${Math.round(step.machineBusy * 100)}% busy (other processes count): the threads wait either for a core or for ` +
+          `each other (a lock, a shared upstream); run tune on a quieter machine to tell which`,
+      );
+    }
+    if (ratio >= WORTH) {
       kept = step;
       continue;
-    }
-    const gain = `${step.threads} threads: ${signedPercent(step.requestsPerSecond / kept.requestsPerSecond)} req/s over ${kept.threads}`;
-    if (step.runMsPerRequest >= kept.runMsPerRequest * SLOWER && step.machineBusy < MACHINE_FULL) {
-      warnings.push(
-        `threads fight over a shared resource: ${gain} while each request took ${milliseconds(step.runMsPerRequest)} on its thread instead of ${milliseconds(kept.runMsPerRequest)} ` +
-          `(p99 ${milliseconds(kept.p99Ms)} -> ${milliseconds(step.p99Ms)}), with the machine's cores only ${Math.round(step.machineBusy * 100)}% busy: they wait for each other ` +
-          `(a lock, a shared upstream or file). More threads only make each request slower; keep maxThreads ${kept.threads}, or remove the shared resource`,
-      );
-      return { value: kept.threads, reason: `${ladder}: threads contend (see warnings)` };
     }
     if (step.machineBusy >= MACHINE_FULL) {
       return { value: kept.threads, reason: `${ladder}: ${gain}, with the machine's cores ${Math.round(step.machineBusy * 100)}% busy (load generator included): no core left to add` };

@@ -151,7 +151,7 @@ export function milliseconds(ms: number): string {
 /** `41 MB`, `7.3 MB`. */
 export function megabytes(bytes: number): string {
   const mb = bytes / 1024 / 1024;
-  return `${mb >= 10 ? Math.round(mb) : mb.toFixed(1)} MB`;
+  return `${mb >= 9.95 ? Math.round(mb) : mb.toFixed(1)} MB`;
 }
 
 /** `48 req/s`, `9.5 req/s`, `1,204 req/s`. */

@@ -41,7 +41,7 @@ describe('recommendFromLadder', () => {
   });
 
   it('stops at the thread that added less than 10% when the machine had no core left', () => {
-    const advice = recommendFromLadder([step(1, 1, 48), step(2, 1, 91), step(3, 1, 93, { runMsPerRequest: 31, machineBusy: 0.97 })], context(4));
+    const advice = recommendFromLadder([step(1, 1, 48), step(2, 1, 91), step(3, 1, 93, { runMsPerRequest: 22, machineBusy: 0.97 })], context(4));
     expect(advice.settings.maxThreads).toBe(2);
     expect(advice.reasons.maxThreads).toContain("3 threads: +2% req/s over 2, with the machine's cores 97% busy");
     expect(advice.warnings).toEqual([]);
@@ -52,7 +52,19 @@ describe('recommendFromLadder', () => {
     expect(advice.settings.maxThreads).toBe(1);
     expect(advice.reasons.maxThreads).toContain('threads contend');
     expect(advice.warnings).toHaveLength(1);
-    expect(advice.warnings[0]).toMatch(/^threads fight over a shared resource: 2 threads: \+2% req\/s over 1 while each request took 39 ms on its thread instead of 20 ms \(p99 62 ms -> 130 ms\)/);
+    expect(advice.warnings[0]).toMatch(/^threads fight over a shared resource: 2 threads: \+2% req\/s over 1 while each request took 39 ms on its thread instead of 20 ms \(p50 40 ms -> 40 ms, p99 62 ms -> 130 ms\)/);
+  });
+
+  it('tells of contention also when the extra thread added some throughput, but less than half of what it could', () => {
+    const advice = recommendFromLadder([step(1, 1, 74, { runMsPerRequest: 11 }), step(2, 1, 87, { runMsPerRequest: 20, machineBusy: 0.6 })], context(2));
+    expect(advice.settings.maxThreads).toBe(1);
+    expect(advice.warnings[0]).toMatch(/^threads fight over a shared resource: 2 threads: \+18% req\/s over 1/);
+  });
+
+  it('says it cannot tell contention from a lack of cores when the machine was full, and keeps a thread that helped', () => {
+    const advice = recommendFromLadder([step(1, 1, 74, { runMsPerRequest: 11 }), step(2, 1, 87, { runMsPerRequest: 20, machineBusy: 0.99 })], context(2));
+    expect(advice.settings.maxThreads).toBe(2);
+    expect(advice.warnings[0]).toContain('the threads wait either for a core or for each other');
   });
 
   it('tells an I/O-bound handler to raise concurrency, not threads, even when more threads add slots', () => {
