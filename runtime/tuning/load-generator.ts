@@ -47,7 +47,13 @@ export class LoadGenerator {
 
   static async start(): Promise<LoadGenerator> {
     const worker = new Worker(LOAD_WORKER);
-    await once(worker, 'online');
+    try {
+      // Its first message says autocannon loaded; an 'error' (say, autocannon missing) rejects.
+      await once(worker, 'message');
+    } catch (error) {
+      await worker.terminate();
+      throw error;
+    }
     return new LoadGenerator(worker);
   }
 

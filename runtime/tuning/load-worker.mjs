@@ -5,6 +5,8 @@
 import { parentPort } from 'node:worker_threads';
 
 const { default: autocannon } = await import('autocannon');
+// Ready once autocannon has loaded: a missing dependency fails the start, not the first step.
+parentPort.postMessage({ ready: true });
 
 parentPort.on('message', async (load) => {
   try {

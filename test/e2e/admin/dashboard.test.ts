@@ -158,7 +158,7 @@ describe.skipIf(!hasChromium)('the /_fngate/ dashboard in a real browser', () =>
 
     await busy.locator('[data-field="copy-yaml"]').click();
     await waitFor(async () => (await busy.locator('[data-field="copy-yaml"]').textContent()) === 'copied', { timeoutMs: 5000, what: 'the button to say copied' });
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(advice.yaml);
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(advice.yaml);
     expect(advice.yaml).toMatch(/^busy:\n  maxThreads: \d+\n  concurrency: (\d+|auto)\n  memoryLimit: \d+mb\n  timeout: \d+s\n$/);
     expect(pageErrors).toEqual([]);
   });
