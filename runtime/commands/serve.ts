@@ -13,6 +13,8 @@ export interface ServeOptions extends RuntimeOptions {
 
 /** Above this many functions the ready line is followed by a summary, not a row per function. */
 const TABLE_ROWS = 20;
+/** What one idle warm thread costs here (npm run bench, B10). */
+const WARM_THREAD_MB = 6;
 
 /**
  * `fngate dev`, `fngate start`, and the built server: starts the runtime, prints the ready line
@@ -46,6 +48,13 @@ export async function serve(options: ServeOptions): Promise<void> {
     `fngate ready on ${runtime.url} (${functions.length} function${functions.length === 1 ? '' : 's'} in ${startMs} ms${reuse}${warming})\n` +
       `${functions.length <= TABLE_ROWS || options.routes ? formatTable(functions) : summarize(functions)}\n`,
   );
+  const warmThreads = runtime.functions().reduce((sum, fn) => sum + fn.minThreads, 0);
+  if (functions.length > TABLE_ROWS && warmThreads > functions.length / 2) {
+    consoleLogger.info(
+      `note: ${functions.length} functions keep ${warmThreads} threads warm (about ${Math.round(warmThreads * WARM_THREAD_MB)} MB); ` +
+        'defaults: { minThreads: 0 } in config.yaml starts each on its first request instead (about 100 ms, once)',
+    );
+  }
   if (starting > 0) {
     // Load failures found while warming are printed as they come; this says when it is over.
     void runtime.warmed().then(() => {

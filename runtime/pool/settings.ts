@@ -1,18 +1,8 @@
 /** A function pool's settings and the fixed numbers of its policies, in one place. */
+import type { ResolvedPoolSettings } from '../config/resolve-config.js';
 
-export interface PoolSettings {
-  readonly minThreads: number;
-  readonly maxThreads: number;
-  /** Milliseconds. */
-  readonly idleTimeout: number;
-  readonly maxQueue: number;
-  /** Milliseconds, queue wait plus run. */
-  readonly timeout: number;
-  /** Bytes. */
-  readonly memoryLimit: number;
-  /** Requests one thread runs at once, or `auto`. */
-  readonly concurrency: number | 'auto';
-}
+/** What config.yaml resolves for a function's pool (milliseconds, bytes): the config owns them. */
+export type PoolSettings = ResolvedPoolSettings;
 
 /**
  * `concurrency: auto`. Requests that cost little CPU gain most from handing a thread several at

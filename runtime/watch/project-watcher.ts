@@ -5,7 +5,11 @@ import { watch, type FSWatcher } from 'chokidar';
 export interface ProjectWatcherOptions {
   /** Called with each debounced batch of changed files (added, changed or deleted). */
   readonly onChange: (files: ReadonlySet<string>) => void;
-  /** Quiet period that ends a burst of saves (a formatter, `git checkout`). @default 20 */
+  /**
+   * Quiet period that ends a burst of saves (a formatter, `git checkout`). Short: a burst that
+   * spans it only splits into two batches, and reload work runs one batch after another anyway.
+   * @default 5
+   */
   readonly debounceMs?: number;
 }
 
@@ -60,7 +64,7 @@ export class ProjectWatcher {
   private constructor(watcher: FSWatcher, options: ProjectWatcherOptions) {
     this.#watcher = watcher;
     this.#onChange = options.onChange;
-    this.#debounceMs = options.debounceMs ?? 20;
+    this.#debounceMs = options.debounceMs ?? 5;
     watcher.on('all', (event, path) => {
       if (event !== 'add' && event !== 'change' && event !== 'unlink') return;
       if (this.#files.has(path) || (event === 'add' && this.#reportAdditions)) this.#record(path);

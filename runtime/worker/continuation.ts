@@ -1,5 +1,6 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { ContinuationControl, ContinuationMessage } from '../protocol/reply.js';
+import { webApisLoaded } from './web-globals.js';
 
 const encoder = new TextEncoder();
 
@@ -127,7 +128,7 @@ const CANCELLED = Symbol('cancelled');
  * even while a read is pending (the stream's own async iterator would wait for that read first).
  */
 function iterate(body: AsyncIterable<unknown>): AsyncIterator<unknown> {
-  if (!(body instanceof ReadableStream)) return body[Symbol.asyncIterator]();
+  if (!webApisLoaded() || !(body instanceof ReadableStream)) return body[Symbol.asyncIterator]();
   const reader = (body as ReadableStream<unknown>).getReader();
   return {
     next: () => reader.read() as Promise<IteratorResult<unknown>>,

@@ -1,4 +1,5 @@
 import { Envelope, type TaskEnvelope } from '../protocol/envelope.js';
+import { whenWebApisLoad } from './web-globals.js';
 
 const kEnvelope = Symbol('fngate.envelope');
 const kReal = Symbol('fngate.request');
@@ -97,7 +98,16 @@ export function isRequestBuffer(buffer: ArrayBufferLike): boolean {
   return buffer instanceof ArrayBuffer && requestBuffers.has(buffer);
 }
 
-const EnvelopeRequestPrototype: object = Object.create(Request.prototype, {
+/**
+ * The members of Request (undici's, Node 20) that EnvelopeRequest does not answer itself: each is
+ * answered by a real Request, built on first use. Listed rather than read off Request.prototype,
+ * which would load undici on every thread at start-up (see web-globals.ts); once the web APIs
+ * load, the prototype chain reaches Request.prototype and anything missing here is found there.
+ */
+const FORWARDED_GETTERS = ['destination', 'referrer', 'referrerPolicy', 'mode', 'credentials', 'cache', 'redirect', 'integrity', 'keepalive', 'isReloadNavigation', 'isHistoryNavigation', 'body', 'duplex'];
+const FORWARDED_METHODS = ['clone', 'blob', 'formData'];
+
+const EnvelopeRequestPrototype: object = Object.create(Object.prototype, {
   url: { get(this: EnvelopeRequest) { return this[kEnvelope][Envelope.url]; } },
   method: { get(this: EnvelopeRequest) { return this[kEnvelope][Envelope.method]; } },
   headers: { get(this: EnvelopeRequest) { return headersOf(this); } },
@@ -108,24 +118,45 @@ const EnvelopeRequestPrototype: object = Object.create(Request.prototype, {
   text: { value(this: EnvelopeRequest) { return takeBody(this).then((body) => decoder.decode(body)); } },
   json: { value(this: EnvelopeRequest) { return takeBody(this).then((body) => JSON.parse(decoder.decode(body)) as unknown); } },
 });
-
-// Every other property and method of Request is answered by the real Request.
-for (const key of Reflect.ownKeys(Request.prototype)) {
-  if (key === 'constructor' || Object.prototype.hasOwnProperty.call(EnvelopeRequestPrototype, key)) continue;
-  const descriptor = Reflect.getOwnPropertyDescriptor(Request.prototype, key)!;
-  if (typeof descriptor.value === 'function') {
-    const method = descriptor.value as (...args: unknown[]) => unknown;
-    Object.defineProperty(EnvelopeRequestPrototype, key, {
-      value(this: EnvelopeRequest, ...args: unknown[]) {
-        return method.apply(real(this), args);
-      },
-    });
-  } else if (descriptor.get !== undefined) {
-    const getter = descriptor.get;
-    Object.defineProperty(EnvelopeRequestPrototype, key, {
-      get(this: EnvelopeRequest) {
-        return getter.call(real(this));
-      },
-    });
-  }
+for (const key of FORWARDED_GETTERS) {
+  Object.defineProperty(EnvelopeRequestPrototype, key, {
+    configurable: true,
+    get(this: EnvelopeRequest) {
+      return (real(this) as unknown as Record<string, unknown>)[key];
+    },
+  });
 }
+for (const key of FORWARDED_METHODS) {
+  Object.defineProperty(EnvelopeRequestPrototype, key, {
+    configurable: true,
+    value(this: EnvelopeRequest, ...args: unknown[]) {
+      const request = real(this) as unknown as Record<string, (...a: unknown[]) => unknown>;
+      return request[key]!(...args);
+    },
+  });
+}
+
+// From when the web APIs load: `instanceof Request` holds (the check itself loads them), and
+// every other member of Request is answered by the real Request.
+whenWebApisLoad(() => {
+  Object.setPrototypeOf(EnvelopeRequestPrototype, Request.prototype);
+  for (const key of Reflect.ownKeys(Request.prototype)) {
+    if (key === 'constructor' || Object.prototype.hasOwnProperty.call(EnvelopeRequestPrototype, key)) continue;
+    const descriptor = Reflect.getOwnPropertyDescriptor(Request.prototype, key)!;
+    if (typeof descriptor.value === 'function') {
+      const method = descriptor.value as (...args: unknown[]) => unknown;
+      Object.defineProperty(EnvelopeRequestPrototype, key, {
+        value(this: EnvelopeRequest, ...args: unknown[]) {
+          return method.apply(real(this), args);
+        },
+      });
+    } else if (descriptor.get !== undefined) {
+      const getter = descriptor.get;
+      Object.defineProperty(EnvelopeRequestPrototype, key, {
+        get(this: EnvelopeRequest) {
+          return getter.call(real(this));
+        },
+      });
+    }
+  }
+});

@@ -2,6 +2,7 @@ import type { TaskReply } from '../protocol/reply.js';
 import type { Continuation } from './continuation.js';
 import { isRequestBuffer } from './envelope-request.js';
 import { takeSource, type ResponseSource } from './buffered-response.js';
+import { webApisLoaded } from './web-globals.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -34,8 +35,10 @@ const encoder = new TextEncoder();
  */
 export function replyFromResult(result: unknown, start: number, continuation: () => Continuation): TaskReply | Promise<TaskReply> {
   if (typeof result === 'string') return [200, ['content-type', TEXT], textBody(result), elapsed(start), 0, 0, 0];
-  if (result instanceof Response) return responseReply(result, start, continuation);
-  if (result instanceof ReadableStream) return streamedReply(200, ['content-type', BINARY], result, start, continuation);
+  // Before the web APIs load (see web-globals.ts) no Response or ReadableStream can exist, and
+  // naming the globals would load them for nothing.
+  if (webApisLoaded() && result instanceof Response) return responseReply(result, start, continuation);
+  if (webApisLoaded() && result instanceof ReadableStream) return streamedReply(200, ['content-type', BINARY], result, start, continuation);
   if (isAsyncIterable(result)) return streamedReply(200, ['content-type', TEXT], result, start, continuation);
   if (result === null || result === undefined) return [204, [], null, elapsed(start), 0, 0, 0];
   if (result instanceof ArrayBuffer || ArrayBuffer.isView(result)) {

@@ -16,6 +16,7 @@ import { Continuation } from './continuation.js';
 import { createLambdaInvoker } from './lambda-adapter.js';
 import { createEnvelopeRequest } from './envelope-request.js';
 import { installBufferedResponse } from './buffered-response.js';
+import { deferWebApis } from './web-globals.js';
 import { HEAVY_TASK_MS, ThreadPriority } from './thread-priority.js';
 import { replyFromResult } from './reply-from-result.js';
 
@@ -40,7 +41,9 @@ const EXPIRED: TaskFailure = {
   runMs: 0,
 };
 
-// Before any user module runs (the bundle imports this file first).
+// Before any user module runs (the bundle imports this file first): undici and the web streams
+// load only when something on the thread uses them, and then `Response` is a BufferedResponse.
+deferWebApis();
 installBufferedResponse();
 
 /** Requests the handler is running on this thread now; set once the module has loaded. */

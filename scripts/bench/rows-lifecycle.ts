@@ -87,17 +87,25 @@ export async function builtStartRow(profile: Profile): Promise<Row> {
   }
 }
 
-/** B7: save -> first response with the new code, from scripts/bench/reload.ts. */
+/**
+ * B7: save -> first response with the new code, from scripts/bench/reload.ts, for both ways
+ * editors save (in place, and a temp file renamed over), the first save of each included.
+ */
 export async function reloadRow(profile: Profile): Promise<Row> {
-  const [small, heavy] = await measureReload({ edits: profile.reloadEdits });
+  const figures = await measureReload({ edits: profile.reloadEdits });
+  const of = (fn: string, save: string) => figures.find((f) => f.function === fn && f.save === save)!;
+  const small = [of('small', 'in place'), of('small', 'rename')];
+  const heavy = [of('heavy', 'in place'), of('heavy', 'rename')];
+  const worst = Math.max(...small.map((f) => f.medianMs));
+  const worstP95 = Math.max(...small.map((f) => f.p95Ms));
   return {
     id: 'B7',
-    what: `hot reload: save -> new code served, ${profile.reloadEdits} edits`,
-    fngate: `small: median **${small!.medianMs} ms**, p95 ${small!.p95Ms} ms; zod+yaml (1 MB): median ${heavy!.medianMs} ms, p95 ${heavy!.p95Ms} ms`,
+    what: `hot reload: save -> new code served, ${profile.reloadEdits} edits per kind of save, the first included`,
+    fngate: `small: in place median **${small[0]!.medianMs} ms** (p95 ${small[0]!.p95Ms}), rename-over **${small[1]!.medianMs} ms** (p95 ${small[1]!.p95Ms}); zod+yaml (1 MB): ${heavy[0]!.medianMs} / ${heavy[1]!.medianMs} ms`,
     compared: 'wrangler dev 179 ms (figure from the issue)',
-    target: 'median <= 100 ms',
-    met: small!.medianMs <= 100,
-    data: { small, heavy },
+    target: 'median <= 60 ms, p95 <= 150 ms (small)',
+    met: worst <= 60 && worstP95 <= 150,
+    data: { figures },
   };
 }
 

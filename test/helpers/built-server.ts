@@ -1,22 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
-import { READY_LINE, runCli } from './cli.js';
+import { killAfterTest, READY_LINE, runCli } from './cli.js';
 import { waitFor } from './wait.js';
-
-const running: ChildProcess[] = [];
-
-afterEach(async () => {
-  await Promise.all(
-    running.splice(0).map(async (child) => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await new Promise((resolve) => child.once('exit', resolve));
-      }
-    }),
-  );
-});
 
 /** `fngate build ARGS` for a config file; throws with its output when it fails. */
 export async function build(config: string, args: readonly string[]): Promise<string> {
@@ -39,7 +25,7 @@ export interface BuiltServer {
  */
 export async function startBuilt(dir: string, env: Record<string, string>, args: readonly string[] = []): Promise<BuiltServer> {
   const child = spawn(process.execPath, [join(dir, 'server.mjs'), ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.push(child);
+  killAfterTest(child);
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));

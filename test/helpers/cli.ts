@@ -8,6 +8,11 @@ export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 const running: ChildProcess[] = [];
 
+/** Kills the child after the test if it still runs (every process a test starts goes through this). */
+export function killAfterTest(child: ChildProcess): void {
+  running.push(child);
+}
+
 afterEach(async () => {
   await Promise.all(
     running.splice(0).map(async (child) => {
@@ -34,7 +39,7 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: R
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  running.push(child);
+  killAfterTest(child);
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));

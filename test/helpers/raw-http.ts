@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
 export interface RawExchange {
@@ -29,5 +30,17 @@ export function rawExchange(url: string, drive: (socket: Socket) => void | Promi
       resolve({ response, status, closed: true });
     });
     socket.once('connect', () => void Promise.resolve(drive(socket)).catch(reject));
+  });
+}
+
+/** One request on a new connection of its own: resolves with the status, or the connection error's code. */
+export function freshRequest(url: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    request(url, { agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    })
+      .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
+      .end();
   });
 }

@@ -1,8 +1,8 @@
-import { request } from 'node:http';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, waitForReady } from '../../helpers/cli.js';
+import { freshRequest } from '../../helpers/raw-http.js';
 import { fixtureConfig } from '../../helpers/fixtures.js';
 import { createProject } from '../../helpers/project.js';
 import { startRuntime } from '../../helpers/runtime.js';
@@ -10,32 +10,21 @@ import { waitFor } from '../../helpers/wait.js';
 
 const config = fixtureConfig('faults');
 
-/** One request on its own new connection: resolves with the status, or the connection error code. */
-function freshRequest(url: string): Promise<number | string> {
-  return new Promise((resolve) => {
-    request(url, { agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-    })
-      .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
-      .end();
-  });
-}
-
 describe('fault: shutdown under load', () => {
   it('refuses new connections, answers all 50 accepted requests, destroys the pools and removes the bundles', async () => {
     const server = await startRuntime({ config });
     const state = () => server.runtime.functions().find((f) => f.name === 'steady')!;
-    const inFlight = Array.from({ length: 50 }, (_, i) => server.fetch(`/steady?ms=100&i=${i}`).then(async (r) => [r.status, await r.text()]));
+    const inFlight = Array.from({ length: 50 }, (_, i) => server.fetch(`/steady?ms=600&i=${i}`).then(async (r) => [r.status, await r.text()]));
     await waitFor(() => state().running + state().queued === 50, { what: 'all 50 requests to be accepted' });
 
     const closed = server.runtime.close();
     // More arriving: new connections are refused while the accepted ones drain.
     const late = await Promise.all(Array.from({ length: 10 }, () => freshRequest(`${server.url}/healthy`)));
-    expect(new Set(late)).toEqual(new Set(['ECONNREFUSED']));
+    // Refused, or (a connection the kernel accepted just as the listener closed) reset unanswered.
+    for (const outcome of late) expect(['ECONNREFUSED', 'ECONNRESET']).toContain(outcome);
 
     const answers = await Promise.all(inFlight);
-    expect(answers).toEqual(Array.from({ length: 50 }, () => [200, 'held 100 ms']));
+    expect(answers).toEqual(Array.from({ length: 50 }, () => [200, 'held 600 ms']));
     await closed;
     const runDirs = await readdir(join(config, '..', '.fngate')).catch(() => []);
     expect(runDirs.filter((dir) => dir.startsWith(`run-${process.pid}-`))).toEqual([]);
@@ -44,7 +33,7 @@ describe('fault: shutdown under load', () => {
   it('on SIGTERM to the CLI with 50 requests in flight answers all of them, refuses new connections and exits 0', async () => {
     const cli = runCli(['dev', '--quiet', '--config', config, '--port', '0']);
     const url = await waitForReady(cli);
-    const inFlight = Array.from({ length: 50 }, (_, i) => fetch(`${url}/steady?ms=200&i=${i}`).then((r) => r.status));
+    const inFlight = Array.from({ length: 50 }, (_, i) => fetch(`${url}/steady?ms=600&i=${i}`).then((r) => r.status));
     await waitFor(
       async () => {
         const status = (await (await fetch(`${url}/_fngate/status`)).json()) as { functions: { name: string; running: number; queue: { length: number } }[] };
@@ -55,7 +44,7 @@ describe('fault: shutdown under load', () => {
     );
     cli.child.kill('SIGTERM');
     await waitFor(() => cli.stdout().includes('SIGTERM: finishing in-flight requests'), { what: 'the signal to be handled' });
-    expect(await freshRequest(`${url}/healthy`)).toBe('ECONNREFUSED');
+    expect(['ECONNREFUSED', 'ECONNRESET']).toContain(await freshRequest(`${url}/healthy`));
     expect(await Promise.all(inFlight)).toEqual(Array.from({ length: 50 }, () => 200));
     expect(await cli.exited).toBe(0);
   });
@@ -79,7 +68,11 @@ describe('fault: shutdown under load', () => {
     const project = await createProject({
       // timeout 5m: the overdue background work would hold v1 (and a shutdown without bound) that long.
       'config.yaml': 'server:\n  shutdownTimeout: 300ms\nfunctions:\n  feed:\n    routes: GET /feed\n    timeout: 5m\n',
-      'functions/feed.ts': 'import type { Handler } from "fngate";\nconst feed: Handler = (_req, ctx) => { ctx.waitUntil(new Promise(() => {})); return "v1"; };\nexport default feed;\n',
+      // Only the first request leaves work that never ends: every request holding a slot for good
+      // would fill v1's capacity while a slow reload is under way, and the next one would queue
+      // there for the 5 minutes of its timeout.
+      'functions/feed.ts':
+        'import type { Handler } from "fngate";\nlet first = true;\nconst feed: Handler = (_req, ctx) => {\n  if (first) ctx.waitUntil(new Promise(() => {}));\n  first = false;\n  return "v1";\n};\nexport default feed;\n',
     });
     const server = await startRuntime({ cwd: project.dir, watch: true, mode: 'dev' });
     expect(await (await server.fetch('/feed')).text()).toBe('v1');
