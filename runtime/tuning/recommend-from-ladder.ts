@@ -92,7 +92,7 @@ function threadsPart(
 
   if (kind === 'io') {
     // Threads add slots as much as concurrency does, but cost a thread each: only CPU is a reason for them.
-    const busy = (first.requestsPerSecond * first.cpuMsPerRequest) / 1000;
+    const busy = busyShare(first);
     if (busy < TARGET_BUSY) {
       const more = rungs[1];
       const also = more === undefined ? '' : `; ${more.threads} threads gave ${rate(more.requestsPerSecond)} only by letting ${more.threads * (concurrency as number)} requests wait at once`;
@@ -102,6 +102,14 @@ function threadsPart(
 
   let kept = first;
   for (const step of rungs.slice(1)) {
+    // Threads that had time to spare cannot be what the next step gained by: it had twice the
+    // requests in flight too (2 per slot), which concurrency gives without a thread.
+    const spare = busyShare(kept);
+    if (spare < TARGET_BUSY) {
+      const were = kept.threads === 1 ? '1 thread was' : `${kept.threads} threads were`;
+      const gateway = kept.gatewayBusy >= GATEWAY_FULL ? `; the gateway thread, ${Math.round(kept.gatewayBusy * 100)}% busy, is the limit` : '';
+      return { value: kept.threads, reason: `${ladder}: ${were} only ${Math.round(spare * 100)}% busy, so more add requests in flight, not CPU${gateway}` };
+    }
     const ratio = step.requestsPerSecond / kept.requestsPerSecond;
     const gain = `${step.threads} threads: ${signedPercent(ratio)} req/s over ${kept.threads}`;
     // Each request slower on its thread, for less than half the throughput the extra threads
@@ -138,6 +146,11 @@ function threadsPart(
   }
   const top = kept.threads >= context.cores ? `; ${context.cores} cores: no more to try` : '';
   return { value: kept.threads, reason: `${ladder}${top}` };
+}
+
+/** Share of its threads' time a step kept them busy (their busy time per request x req/s, per thread). */
+function busyShare(step: StepFigures): number {
+  return (step.requestsPerSecond * step.cpuMsPerRequest) / 1000 / step.threads;
 }
 
 function describe(step: StepFigures): string {

@@ -84,8 +84,14 @@ describe('recommendFromLadder', () => {
   it('leaves a light handler on auto concurrency', () => {
     const light = { cpuMsPerRequest: 0.05, runMsPerRequest: 0.02 };
     const advice = recommendFromLadder([step(1, 1, 3000, light), step(1, 'auto', 9000, light), step(2, 'auto', 9100, { ...light, gatewayBusy: 0.97 })], context(2));
-    expect(advice).toMatchObject({ kind: 'light', settings: { maxThreads: 1, concurrency: 'auto' } });
-    expect(advice.reasons.maxThreads).toContain('the gateway thread was 97% busy');
+    expect(advice).toMatchObject({ kind: 'light', settings: { concurrency: 'auto' } });
+  });
+
+  it('keeps threads that had time to spare, however much the next step gained with twice the requests in flight', () => {
+    const light = { cpuMsPerRequest: 0.07, runMsPerRequest: 0.01, gatewayBusy: 0.92 };
+    const advice = recommendFromLadder([step(1, 1, 779, light), step(1, 'auto', 3439, light), step(2, 'auto', 5344, light)], context(2));
+    expect(advice.settings.maxThreads).toBe(1);
+    expect(advice.reasons.maxThreads).toBe('1 thread: 3,439 req/s, 2: 5,344 req/s: 1 thread was only 24% busy, so more add requests in flight, not CPU; the gateway thread, 92% busy, is the limit');
   });
 
   it('sizes memoryLimit at twice the peak heap, rounded up to a power of two, and timeout at 5x p99', () => {
