@@ -26,6 +26,9 @@ functions:
     routes: GET /items/:id
   picky:
     routes: POST /picky
+  locked:               # 10 ms of work under a lock every thread shares
+    routes: GET /locked
+    sharedMemory: 1kb
 `;
 
 async function project(): Promise<TempProject> {
@@ -35,6 +38,19 @@ async function project(): Promise<TempProject> {
     'functions/upstream.ts': "import { setTimeout as sleep } from 'node:timers/promises';\nexport default async () => {\n  await sleep(50);\n  return { ok: true };\n};\n",
     // Answers the probe, then fails every fifth request under load.
     'functions/flaky.ts': 'let n = 0;\nexport default () => {\n  if (++n % 5 === 0) throw new Error("every fifth request fails");\n  return "ok";\n};\n',
+    'functions/locked.ts': `export default (req: Request, ctx: { shared: SharedArrayBuffer }) => {
+  const lock = new Int32Array(ctx.shared);
+  while (Atomics.compareExchange(lock, 0, 0, 1) !== 0) Atomics.wait(lock, 0, 1);
+  try {
+    const end = performance.now() + 10;
+    while (performance.now() < end);
+  } finally {
+    Atomics.store(lock, 0, 0);
+    Atomics.notify(lock, 0, 1);
+  }
+  return 'done';
+};
+`,
     'functions/item.ts': 'export default (req: Request, ctx: { params: Record<string, string> }) => ctx.params.id;\n',
     'functions/picky.ts': 'export default async (req: Request) => {\n  const text = await req.text();\n  return text === "" ? new Response("a body, please", { status: 400 }) : text;\n};\n',
   });
@@ -76,6 +92,17 @@ describe('fngate tune', () => {
     expect(result.recommendation.settings.maxThreads).toBe(1);
     expect(result.recommendation.settings.concurrency).toBeGreaterThanOrEqual(4);
     if (result.steps.some((step) => step.threads === 2)) expect(result.recommendation.reasons.maxThreads).toContain('raise concurrency, not threads');
+  });
+
+  it('tells that threads wait for each other when a second one makes each request slower on its thread', async () => {
+    const dir = await project();
+    const result = await tuneJson(dir, ['locked', '--duration', '1.5s', '--max-threads', '2']);
+    expect(ladder(result)).toEqual(['1x1', '2x1']);
+    // With idle cores that is a shared resource; with the cores full tune says it cannot tell
+    // which: either way it names the slowdown and the two threads waiting for each other.
+    const warnings = result.recommendation.warnings.join('\n');
+    expect(warnings).toMatch(/while each request took [\d.]+ ms on its thread instead of [\d.]+ ms/);
+    expect(warnings).toContain('each other');
   });
 
   it("prints the steps as a table, the machine's cores, the load generator's share of a core and the recommendation with its reasons", async () => {
