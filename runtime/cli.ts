@@ -15,9 +15,11 @@ Commands:
   invoke   Run one function once and print its response: fngate invoke NAME [--data JSON|@file]
   trigger  Run a scheduled function once, now, as its schedule would: fngate trigger NAME
   new      Create functions/NAME.ts and add it to config.yaml: fngate new NAME [--route "GET /x"]
+  tune     Measure a function under load and recommend (--write: set) its thread settings:
+           fngate tune NAME [--path P] [--data TEXT|@file] [--duration 10s] [--write]
   schema   Print the JSON Schema of config.yaml: fngate schema > fngate.schema.json
 
-Run fngate <command> --help for the options of build, init, invoke, new, schema and trigger.
+Run fngate <command> --help for the options of build, init, invoke, new, schema, trigger and tune.
 
 Options of dev and start:
   --config FILE   Config file; function paths are relative to it   (default: ./config.yaml)
@@ -48,6 +50,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: readonly string[]): Pro
   new: () => import('./commands/new-function.js'),
   schema: () => import('./commands/schema.js'),
   trigger: () => import('./commands/trigger.js'),
+  tune: () => import('./commands/tune.js'),
 };
 
 /** Runs the CLI; resolves when a server is up, or after printing help. Sets process.exitCode on failure. */

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -6,8 +5,9 @@ import type { Logger } from '../common/logger.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadEnvFiles, withEnvFiles } from '../config/env-files.js';
 import { loadConfig } from '../config/load-config.js';
-import type { ResolvedConfig, ResolvedFunction } from '../config/resolve-config.js';
+import type { ResolvedFunction } from '../config/resolve-config.js';
 import { createRuntime, type Runtime } from '../create-runtime.js';
+import { buildRequest, onlyFunction, type FunctionRequest } from './one-function.js';
 
 const USAGE = `Usage: fngate invoke NAME [options]
 
@@ -94,54 +94,7 @@ export async function run(argv: readonly string[]): Promise<void> {
   }
 }
 
-interface InvokeRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: string[];
-  readonly body: Buffer | null;
-}
-
-/**
- * The one function, alone, with the admin endpoints off: its routes are the only ones served.
- * Any Host is accepted: no browser can reach this server, and `-H "Host: ..."` is the user's.
- */
-function onlyFunction(config: ResolvedConfig, fn: ResolvedFunction): ResolvedConfig {
-  return { ...config, server: { ...config.server, admin: false, allowedHosts: true }, functions: { [fn.name]: fn } };
-}
-
-function buildRequest(
-  fn: ResolvedFunction,
-  values: { data?: string | undefined; method?: string | undefined; path?: string | undefined; header?: string[] | undefined },
-): InvokeRequest | string {
-  const route = fn.routes[0]!;
-  const method = (values.method ?? (values.data !== undefined ? 'POST' : route.method === 'ANY' ? 'GET' : route.method)).toUpperCase();
-  let path = values.path;
-  if (path === undefined) {
-    if (/[:*{]/.test(route.path)) return `the route "${route.source}" has parameters: pass the request path with --path`;
-    path = route.path;
-  }
-  if (!path.startsWith('/')) return `--path must start with "/", got "${path}"`;
-
-  const headers: string[] = [];
-  for (const header of values.header ?? []) {
-    const colon = header.indexOf(':');
-    if (colon <= 0) return `invalid header "${header}": expected "Name: value"`;
-    headers.push(header.slice(0, colon).trim().toLowerCase(), header.slice(colon + 1).trim());
-  }
-  let body: Buffer | null = null;
-  if (values.data !== undefined) {
-    if (method === 'GET' || method === 'HEAD') return `--data cannot be sent with ${method}`;
-    try {
-      body = values.data === '@-' ? readFileSync(0) : values.data.startsWith('@') ? readFileSync(values.data.slice(1)) : Buffer.from(values.data);
-    } catch (error) {
-      return `cannot read --data ${values.data}: ${(error as Error).message}`;
-    }
-    if (!headers.includes('content-type') && values.data.trimStart().match(/^[[{]/)) headers.push('content-type', 'application/json');
-  }
-  return { method, path, headers, body };
-}
-
-function send(runtime: Runtime, request: InvokeRequest): Promise<IncomingMessage> {
+function send(runtime: Runtime, request: FunctionRequest): Promise<IncomingMessage> {
   return new Promise((resolvePromise, reject) => {
     const headers: Record<string, string[]> = {};
     for (let i = 0; i < request.headers.length; i += 2) (headers[request.headers[i]!] ??= []).push(request.headers[i + 1]!);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { Document, isMap, isScalar, isSeq, parseDocument, type Pair } from 'yaml';
@@ -9,6 +9,7 @@ import type { ResolvedConfig } from '../config/resolve-config.js';
 import { parseRoute, routesCollide, type ResolvedRoute } from '../config/routes.js';
 import { configSchema } from '../config/schema.js';
 import { CONFIG_HEADER } from './project-files.js';
+import { replaceFile } from './replace-file.js';
 
 const USAGE = `Usage: fngate new NAME [--route "METHOD /path"]... [--config FILE]
 
@@ -257,17 +258,6 @@ function howToCall(name: string, routes: readonly ResolvedRoute[], config: Resol
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const curl = `curl${method ? ` -X ${route.method}` : ''} ${arg(`http://${shownHost}:${port === 0 ? '<port>' : port}${path}`)}`;
   return `call it: fngate invoke ${name}${method}${pathFlag}\n  or, while fngate dev runs (it picks ${name} up live): ${curl}\n`;
-}
-
-/**
- * Replaces a file in one step (write a temp file, rename it), so a watcher never reads half of
- * it. A symlinked config.yaml stays a symlink: its target is what gets replaced.
- */
-async function replaceFile(file: string, contents: string): Promise<void> {
-  const target = await realpath(file);
-  const temp = `${target}.${process.pid}.tmp`;
-  await writeFile(temp, contents);
-  await rename(temp, target);
 }
 
 /** A path as the user should see it: relative to the working directory when inside it. */

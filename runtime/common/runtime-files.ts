@@ -28,6 +28,9 @@ export const RUNTIME_DIR = fileURLToPath(ROOT);
 /** Where fngate's own code lives in every layout (sources, compiled), for trimming stack traces. */
 export const OWN_CODE_DIRS = [fileURLToPath(new URL('../runtime/', ROOT)), fileURLToPath(new URL('../dist/', ROOT))];
 
+/** The plain-JS file `fngate tune` runs its load generator (autocannon) from, on a thread of its own. */
+export const LOAD_WORKER = fileURLToPath(new URL('tuning/load-worker.mjs', ROOT));
+
 /** The live dashboard served at /_fngate/: one static page. */
 export const DASHBOARD_PAGE = fileURLToPath(new URL('gateway/dashboard.html', ROOT));
 

@@ -56,5 +56,5 @@ function timingOf(answer: Response): TaskReply {
   const timing = answer.headers.get('server-timing') ?? '';
   const queue = Number(/queue;dur=([\d.]+)/.exec(timing)?.[1] ?? 0);
   const run = Number(/run;dur=([\d.]+)/.exec(timing)?.[1] ?? 0);
-  return [answer.status, [], null, run, queue, 0];
+  return [answer.status, [], null, run, queue, 0, 0];
 }

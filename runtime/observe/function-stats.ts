@@ -1,5 +1,7 @@
 import type { Percentiles } from './status-report.js';
 import { isTimedFailure } from '../common/errors.js';
+import type { TrafficFigures } from '../tuning/recommend-from-traffic.js';
+import { UsageWindow } from './usage-window.js';
 
 /** Percentiles cover the requests of the last 20 seconds... */
 const WINDOW_MS = 20_000;
@@ -42,6 +44,10 @@ export class FunctionStats {
   readonly lastErrors: RecentError[] = [];
   reloads = 0;
   lastReload: ReloadRecord | null = null;
+  /** Thread busy time and run time of every answered request since start (ms): counters. */
+  cpuMs = 0;
+  runMs = 0;
+  readonly #usage = new UsageWindow();
   readonly #statusCounts = new Uint32Array(STATUS_SLOTS);
   readonly #otherStatuses = new Map<number, number>();
   /**
@@ -54,11 +60,14 @@ export class FunctionStats {
   readonly #second = new Float64Array(RING).fill(-1);
   readonly #count = new Float64Array(RING);
 
-  /** A request answered with the handler's own response. Times in milliseconds. */
-  answered(status: number, queueMs: number, runMs: number): void {
+  /** A request answered with the handler's own response. Times in milliseconds; heapBytes as the thread last sampled it. */
+  answered(status: number, queueMs: number, runMs: number, cpuMs: number, heapBytes: number): void {
     this.completed++;
+    this.cpuMs += cpuMs;
+    this.runMs += runMs;
     this.#countStatus(status);
     const now = performance.now();
+    this.#usage.answered(now, queueMs, runMs, cpuMs, heapBytes);
     const ring = (this.#ring ??= newRing());
     const slot = this.#samples++ & (SAMPLES - 1);
     ring.at[slot] = now;
@@ -73,8 +82,10 @@ export class FunctionStats {
     this.failures.set(code, (this.failures.get(code) ?? 0) + 1);
     this.#countStatus(status);
     const now = performance.now();
+    const timed = isTimedFailure(code);
+    this.#usage.failed(now, timed ? totalMs : NaN, code === 'FNGATE_TIMEOUT');
     // A timeout, a crash, a throwing handler count in `total` with the time they took.
-    if (isTimedFailure(code)) {
+    if (timed) {
       const ring = (this.#ring ??= newRing());
       const slot = this.#samples++ & (SAMPLES - 1);
       ring.at[slot] = now;
@@ -113,6 +124,11 @@ export class FunctionStats {
     // The current second is only partly over.
     const span = RATE_SECONDS - 1 + (nowMs / 1000 - now);
     return Math.round((total / span) * 10) / 10;
+  }
+
+  /** What the requests of the last 5 minutes cost (see UsageWindow); null before any. */
+  usage(): TrafficFigures | null {
+    return this.#usage.figures(performance.now());
   }
 
   queuePercentiles(): Percentiles | null {

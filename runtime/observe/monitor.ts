@@ -10,6 +10,7 @@ import type { DeployResult, FunctionRegistry } from '../registry/function-regist
 import { FunctionStats } from './function-stats.js';
 import type { FunctionSeries, PoolGauges, PrometheusMetrics } from './prometheus.js';
 import { RequestLog } from './request-log.js';
+import { recommendFromTraffic } from '../tuning/recommend-from-traffic.js';
 
 /** What the gateway reports for each request of one function; bound once per route table. */
 export interface RequestRecorder {
@@ -100,7 +101,7 @@ export class Monitor {
         const status = reply[Reply.status];
         const queueMs = reply[Reply.queueMs];
         const runMs = reply[Reply.runMs];
-        stats.answered(status, queueMs, runMs);
+        stats.answered(status, queueMs, runMs, reply[Reply.cpuMs], reply[Reply.heapBytes]);
         (series ?? seriesNow())?.answered(status, queueMs, runMs);
         log?.answered(method, target, fn, status, queueMs, runMs);
       },
@@ -129,6 +130,7 @@ export class Monitor {
   status(): StatusReport {
     const config = this.#options.config();
     const memory = process.memoryUsage.rss();
+    const cpus = availableParallelism();
     return {
       fngate: {
         version: this.#options.version,
@@ -136,12 +138,13 @@ export class Monitor {
         pid: process.pid,
         uptimeSeconds: Math.round(process.uptime()),
         rssBytes: memory,
-        cpus: availableParallelism(),
+        cpus,
         now: new Date().toISOString(),
       },
       functions: Object.values(config.functions).map((fn): FunctionStatus => {
         const live = this.#options.registry.liveState(fn.name);
         const stats = this.stats(fn.name);
+        const lastMinutes = stats.usage();
         return {
           name: fn.name,
           file: relative(config.root, fn.file),
@@ -164,6 +167,8 @@ export class Monitor {
             perSecond: stats.perSecond(),
           },
           latency: { queue: stats.queuePercentiles(), run: stats.runPercentiles(), total: stats.totalPercentiles() },
+          usage: { cpuMs: round3(stats.cpuMs), runMs: round3(stats.runMs), lastMinutes },
+          recommendation: lastMinutes === null ? null : recommendFromTraffic(lastMinutes, { name: fn.name, cores: cpus, current: fn }),
           lastErrors: [...stats.lastErrors],
           schedule: scheduleStatus(this.#options.schedule?.(fn.name)),
           reloads: stats.reloads,

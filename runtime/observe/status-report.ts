@@ -1,3 +1,6 @@
+import type { Recommendation } from '../tuning/recommendation.js';
+import type { TrafficFigures } from '../tuning/recommend-from-traffic.js';
+
 /**
  * The JSON document served at `GET /_fngate/status`: what the pools are doing right now. The
  * dashboard (`/_fngate/`) renders it; scripts may read it. Times are milliseconds unless named
@@ -86,6 +89,25 @@ export interface FunctionStatus {
      */
     readonly total: Percentiles | null;
   };
+  /** What answered requests cost their threads. */
+  readonly usage: {
+    /** Thread busy time of every answered request since start, ms (a counter: divide its growth by `requests.completed`'s). */
+    readonly cpuMs: number;
+    /** Time on a thread, waits included, of every answered request since start, ms (a counter). */
+    readonly runMs: number;
+    /**
+     * The last 5 minutes in 10-second slots: averages per request, the busiest 10 s, p99 (from
+     * buckets about 19% wide) and the most V8 heap one thread reported (threads sample it after
+     * their replies, at most every 10 ms). Null before any request.
+     */
+    readonly lastMinutes: TrafficFigures | null;
+  };
+  /**
+   * maxThreads, concurrency, memoryLimit and timeout as the last minutes of traffic call for
+   * them, with reasons and a YAML snippet; null until at least 100 requests were answered in
+   * them. `fngate tune` measures the same under load.
+   */
+  readonly recommendation: Recommendation | null;
   /** Newest first, at most 5. */
   readonly lastErrors: readonly { readonly at: string; readonly code: string; readonly status: number; readonly message: string }[];
   /** Its cron schedule and how its runs went (since the process started), or null without one. */

@@ -19,6 +19,11 @@ export type TaskReply = [
    */
   cpuMs: number,
   /**
+   * V8 heap in use on the thread (bytes) when it answered, as last sampled there (at most every
+   * HEAP_SAMPLE_MS): what `memoryLimit` bounds, without ArrayBuffer contents. 0 when not measured.
+   */
+  heapBytes: number,
+  /**
    * Present when the request goes on after its reply: a streamed body (`streamed`), or work
    * passed to ctx.waitUntil(). The request keeps its thread slot until the port says `done`.
    * Transferred with the reply.
@@ -28,7 +33,10 @@ export type TaskReply = [
   streamed?: boolean,
 ];
 
-export const Reply = { status: 0, headers: 1, body: 2, runMs: 3, queueMs: 4, cpuMs: 5, continuation: 6, streamed: 7 } as const;
+export const Reply = { status: 0, headers: 1, body: 2, runMs: 3, queueMs: 4, cpuMs: 5, heapBytes: 6, continuation: 7, streamed: 8 } as const;
+
+/** How often a thread reads its heap statistics at most (about 0.4 µs each): often enough to see the peaks of a load test. */
+export const HEAP_SAMPLE_MS = 10;
 
 /**
  * Worker -> main on a reply's continuation port: body chunks (transferred), the end of the body

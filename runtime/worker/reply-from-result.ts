@@ -34,19 +34,19 @@ const encoder = new TextEncoder();
  * is streamed: see streamedReply.
  */
 export function replyFromResult(result: unknown, start: number, continuation: () => Continuation): TaskReply | Promise<TaskReply> {
-  if (typeof result === 'string') return [200, ['content-type', TEXT], textBody(result), elapsed(start), 0, 0];
+  if (typeof result === 'string') return [200, ['content-type', TEXT], textBody(result), elapsed(start), 0, 0, 0];
   // Before the web APIs load (see web-globals.ts) no Response or ReadableStream can exist, and
   // naming the globals would load them for nothing.
   if (webApisLoaded() && result instanceof Response) return responseReply(result, start, continuation);
   if (webApisLoaded() && result instanceof ReadableStream) return streamedReply(200, ['content-type', BINARY], result, start, continuation);
   if (isAsyncIterable(result)) return streamedReply(200, ['content-type', TEXT], result, start, continuation);
-  if (result === null || result === undefined) return [204, [], null, elapsed(start), 0, 0];
+  if (result === null || result === undefined) return [204, [], null, elapsed(start), 0, 0, 0];
   if (result instanceof ArrayBuffer || ArrayBuffer.isView(result)) {
-    return [200, ['content-type', BINARY], ownedBytes(result), elapsed(start), 0, 0];
+    return [200, ['content-type', BINARY], ownedBytes(result), elapsed(start), 0, 0, 0];
   }
   if (result instanceof Blob) {
     const type = result.type || BINARY;
-    return result.arrayBuffer().then((bytes) => [200, ['content-type', type], bytes, elapsed(start), 0, 0]);
+    return result.arrayBuffer().then((bytes) => [200, ['content-type', type], bytes, elapsed(start), 0, 0, 0]);
   }
   if (typeof result === 'function' || typeof result === 'symbol' || typeof result === 'bigint') {
     throw new TypeError(`handler returned a ${typeof result}; ${EXPECTED}`);
@@ -63,7 +63,7 @@ export function replyFromResult(result: unknown, start: number, continuation: ()
     throw new TypeError(`handler returned a value that cannot be serialized to JSON: ${(error as Error).message}`);
   }
   if (json === undefined) throw new TypeError(`handler returned a value that serializes to nothing; ${EXPECTED}`);
-  return [200, ['content-type', JSON_TYPE], textBody(json), elapsed(start), 0, 0];
+  return [200, ['content-type', JSON_TYPE], textBody(json), elapsed(start), 0, 0, 0];
 }
 
 function responseReply(response: Response, start: number, continuation: () => Continuation): TaskReply {
@@ -84,7 +84,7 @@ function responseReply(response: Response, start: number, continuation: () => Co
     return streamedReply(response.status, headers, response.body, start, continuation);
   }
   const body = source === undefined ? null : typeof source === 'string' ? textBody(source) : ownedBytes(source);
-  return [response.status, headers, body, elapsed(start), 0, 0];
+  return [response.status, headers, body, elapsed(start), 0, 0, 0];
 }
 
 /**
@@ -94,7 +94,7 @@ function responseReply(response: Response, start: number, continuation: () => Co
 function streamedReply(status: number, headers: string[], body: AsyncIterable<unknown>, start: number, continuation: () => Continuation): TaskReply {
   const follow = continuation();
   follow.stream(body);
-  return [status, headers, null, elapsed(start), 0, 0, follow.remote, true];
+  return [status, headers, null, elapsed(start), 0, 0, 0, follow.remote, true];
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

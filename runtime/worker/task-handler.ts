@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { BroadcastChannel, workerData } from 'node:worker_threads';
 import { Envelope, isBatch, PROBE_ID, type ScheduledTask, type Task, type TaskEnvelope } from '../protocol/envelope.js';
 import type { TaskFailure, TaskOutcome } from '../protocol/failure.js';
-import { Reply, type TaskReply } from '../protocol/reply.js';
+import { HEAP_SAMPLE_MS, Reply, type TaskReply } from '../protocol/reply.js';
 import { isTransfer, kTransferable, kValue, transfer, type MarkMovable, type Transfer } from '../protocol/transfer.js';
 import type { AbortMessage, ExitNotice, FunctionWorkerData } from '../protocol/worker-data.js';
 import type { Context, FunctionEnv, ScheduledController, ScheduledHandler } from '../types/handler.js';
@@ -31,7 +31,7 @@ const priority = new ThreadPriority();
 type Invoke = (req: Request, ctx: Context) => unknown;
 
 const EMPTY_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
-const PROBE_REPLY: TaskReply = [200, [], null, 0, 0, 0];
+const PROBE_REPLY: TaskReply = [200, [], null, 0, 0, 0, 0];
 const EXPIRED: TaskFailure = {
   failure: 'expired',
   name: 'TimeoutError',
@@ -118,6 +118,13 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
     return describeFailure('function', error, start);
   };
   let busyAtLastAnswer = performance.eventLoopUtilization().active;
+  // The heap as of the last sample: sampled right after a request's work, it includes that
+  // request's garbage not yet collected, which is what the heap limit has to hold too. node:v8
+  // is loaded by the first sample, not with the thread: loading it costs about 1 ms, which a
+  // thread's start (a hot reload waits for it) should not pay.
+  let heapBytes = 0;
+  let heapSampledAt = -Infinity;
+  let v8: typeof import('node:v8') | undefined;
   const done = (id: number, ctx: TaskContext, reply: TaskReply) => {
     finish(id, ctx);
     const continuation = ctx.replied();
@@ -130,6 +137,12 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
     const busy = performance.eventLoopUtilization().active;
     reply[Reply.cpuMs] = busy - busyAtLastAnswer;
     busyAtLastAnswer = busy;
+    const now = performance.now();
+    if (now - heapSampledAt >= HEAP_SAMPLE_MS) {
+      heapBytes = (v8 ??= process.getBuiltinModule('node:v8')).getHeapStatistics().used_heap_size;
+      heapSampledAt = now;
+    }
+    reply[Reply.heapBytes] = heapBytes;
     return transferable(reply);
   };
 
@@ -137,7 +150,11 @@ export function createTaskHandler(mod: Record<string, unknown>, source: string):
   // costs allocations per request.
   const runOne = (task: TaskEnvelope): Answer | Promise<Answer> => {
     const id = task[Envelope.id];
-    if (id === PROBE_ID) return PROBE_REPLY;
+    if (id === PROBE_ID) {
+      // Loading the module is not the first request's cost: its cpuMs starts from here.
+      busyAtLastAnswer = performance.eventLoopUtilization().active;
+      return PROBE_REPLY;
+    }
     if (id < 0) return continuations.get(-id)?.finished.then(() => null) ?? null;
     // A task that reached a thread after its deadline was already answered with 504: running it
     // would only occupy the thread (forever, for a handler that never yields).

@@ -82,6 +82,10 @@ describe('the npm package', () => {
     expect(tests).toMatch(/Tests\s+2 passed/);
     await run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit'], app);
 
+    // tune runs from the installed package: its load generator (autocannon) is a dependency.
+    const tuned = JSON.parse(await run(fngate, ['tune', 'hello', '--duration', '0.5s', '--max-threads', '1', '--json'], app)) as { recommendation: { basis: string } };
+    expect(tuned.recommendation.basis).toBe('load test');
+
     // fngate start with its own package made read-only (root ignores the mode bits: the snapshot
     // proves that nothing was written there either way).
     const installed = join(app, 'node_modules', 'fngate');

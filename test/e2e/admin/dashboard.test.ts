@@ -130,6 +130,39 @@ describe.skipIf(!hasChromium)('the /_fngate/ dashboard in a real browser', () =>
     expect(pageErrors).toEqual([]);
   });
 
+  it("suggests settings from the traffic once there is enough of it, with a button that copies them as config.yaml lines", async () => {
+    const project = await createProject(TWO_FUNCTIONS);
+    const server = await startRuntime({ cwd: project.dir, mode: 'dev', logRequests: false });
+    const { page, pageErrors } = await openDashboard(server);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    const busy = page.locator('[data-function="busy"]');
+    await busy.waitFor({ timeout: 10_000 });
+    // Too little traffic yet: no suggestion.
+    expect(await busy.locator('[data-field="suggest"]').isHidden()).toBe(true);
+
+    // 100 answered requests (the least the status recommends from), four at a time on busy's one thread.
+    for (let round = 0; round < 25; round++) {
+      const responses = await Promise.all(Array.from({ length: 4 }, () => server.fetch('/busy')));
+      for (const response of responses) expect(await response.text()).toBe('done');
+    }
+    const suggested = busy.locator('[data-field="suggested"]');
+    await waitFor(async () => /^maxThreads \d+, concurrency (\d+|auto)( \(as now\))?$/.test((await suggested.textContent()) ?? ''), {
+      timeoutMs: 15_000,
+      what: "busy's card to show the suggested settings",
+    });
+    const advice = server.runtime.status().functions.find((fn) => fn.name === 'busy')!.recommendation!;
+    expect(await suggested.textContent()).toContain(`maxThreads ${advice.settings.maxThreads}, concurrency ${advice.settings.concurrency}`);
+    expect(await busy.locator('[data-field="suggested-more"]').textContent()).toBe(`memoryLimit ${advice.settings.memoryLimit} · timeout ${advice.settings.timeout}`);
+    // The reasons, in a tooltip (their figures move with the window, so only their shape is checked).
+    expect(await busy.locator('[data-field="suggest"]').getAttribute('title')).toMatch(/^From the last \d+s of traffic:\nmaxThreads: .+\nconcurrency: .+\nmemoryLimit: peak heap .+\ntimeout: p99 .+$/);
+
+    await busy.locator('[data-field="copy-yaml"]').click();
+    await waitFor(async () => (await busy.locator('[data-field="copy-yaml"]').textContent()) === 'copied', { timeoutMs: 5000, what: 'the button to say copied' });
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(advice.yaml);
+    expect(advice.yaml).toMatch(/^busy:\n  maxThreads: \d+\n  concurrency: (\d+|auto)\n  memoryLimit: \d+mb\n  timeout: \d+s\n$/);
+    expect(pageErrors).toEqual([]);
+  });
+
   it('tells to raise maxQueue when requests were refused with QUEUE_FULL, after the queue emptied', async () => {
     const project = await createProject({
       'config.yaml': 'functions:\n  tight:\n    routes: GET /tight\n    maxThreads: 1\n    maxQueue: 0\n    concurrency: 1\n',

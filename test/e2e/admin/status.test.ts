@@ -49,6 +49,26 @@ describe('GET /_fngate/status', () => {
     expect(report.functions.map((f) => f.name)).toEqual(Object.keys(server.runtime.config.functions));
   });
 
+  it("reports answered requests' thread time and their threads' peak heap, and a recommendation once 100 were answered", async () => {
+    const server = await startRuntime({ config: fixtureConfig('basics'), mode: 'dev' });
+    for (let i = 0; i < 99; i++) expect((await server.fetch('/inspect')).status).toBe(200);
+    const early = await statusOf(server, 'inspect');
+    expect(early.usage.cpuMs).toBeGreaterThan(0);
+    expect(early.usage.runMs).toBeGreaterThan(0);
+    expect(early.usage.lastMinutes).toMatchObject({ answered: 99, failed: 0 });
+    // The V8 heap of a thread that loaded a bundle: a few MB at least, far below any limit.
+    expect(early.usage.lastMinutes!.peakHeapBytes).toBeGreaterThan(1024 * 1024);
+    expect(early.usage.lastMinutes!.peakHeapBytes).toBeLessThan(512 * 1024 * 1024);
+    expect(early.recommendation).toBeNull();
+
+    expect((await server.fetch('/inspect')).status).toBe(200);
+    const advice = (await statusOf(server, 'inspect')).recommendation;
+    // Which kind a handler is, from so few requests on a shared machine, is for the unit tests.
+    expect(advice).toMatchObject({ basis: 'traffic', warnings: [] });
+    expect(advice!.yaml).toMatch(/^inspect:\n  maxThreads: \d+\n  concurrency: (auto|\d+)\n  memoryLimit: \d+mb\n  timeout: \d+s\n$/);
+    expect(advice!.reasons.maxThreads.length).toBeGreaterThan(0);
+  });
+
   it('shows busy threads and the queue while requests wait for a thread', async () => {
     const server = await startRuntime({ config: fixtureConfig('basics'), mode: 'dev' });
     // limited: maxThreads 1, concurrency 1, maxQueue 1.
