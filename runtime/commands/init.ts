@@ -82,8 +82,8 @@ const TSCONFIG = {
 /** The test script `npm init` writes: a placeholder, not the user's. */
 const NPM_PLACEHOLDER_TEST = 'echo "Error: no test specified" && exit 1';
 
-/** .gitignore lines a project needs: dependencies, fngate's bundles and cache, fngate build's output. */
-const IGNORED = ['node_modules/', '.fngate/', 'dist/'];
+/** .gitignore lines a project needs: dependencies, fngate's bundles and cache, fngate build's output, a developer's own env values. */
+const IGNORED = ['node_modules/', '.fngate/', 'dist/', '.env.local'];
 
 /** `fngate init [DIR]`. */
 export async function run(argv: readonly string[]): Promise<void> {

@@ -56,7 +56,8 @@ function container(sizing: Sizing, options: ManifestOptions, withProbes: 'kubern
   const base: Manifest = {
     name: 'fngate',
     image: options.image,
-    ...(options.args.length > 0 && { args: [...options.args] }),
+    // A command, not args: the node image's entrypoint would run `node --only ...` from bare flags.
+    ...(options.args.length > 0 && { command: ['node', 'server.mjs', ...options.args] }),
     ports: withProbes === 'knative' ? [{ name: 'http1', containerPort: options.port }] : [
       { name: 'http', containerPort: options.port },
       { name: 'metrics', containerPort: options.metricsPort },

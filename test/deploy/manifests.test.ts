@@ -155,8 +155,10 @@ describe('fngate build --target kubernetes with deployment groups', () => {
     const app = deployments[0]!.metadata.name as string;
     expect(deployments.map((doc) => doc.metadata.name)).toEqual([app, `${app}-heavy`]);
     const [gateway, heavy] = deployments.map((doc) => doc.spec.template.spec.containers[0]);
-    expect(gateway.args).toEqual(['--forward', `heavy=http://${app}-heavy`]);
-    expect(heavy.args).toEqual(['--only', 'heavy']);
+    // A whole command: the node image's entrypoint would turn bare flags into `node --only heavy`.
+    expect(gateway.command).toEqual(['node', 'server.mjs', '--forward', `heavy=http://${app}-heavy`]);
+    expect(heavy.command).toEqual(['node', 'server.mjs', '--only', 'heavy']);
+    expect(heavy.args).toBeUndefined();
     // Each sized from its own functions: the heavy group's 4 threads of 1 GB are not the gateway's.
     expect(Number(gateway.resources.requests.cpu)).toBe(1);
     expect(Number(heavy.resources.requests.cpu)).toBe(4);

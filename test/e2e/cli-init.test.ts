@@ -21,7 +21,7 @@ describe('fngate init', () => {
       devDependencies: { vitest: expect.any(String), typescript: expect.any(String), '@types/node': expect.any(String) },
     });
     expect(await readFile(parent.path('my-app/config.yaml'), 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\/node_modules\/fngate\/fngate\.schema\.json\n/);
-    expect((await readFile(parent.path('my-app/.gitignore'), 'utf8')).split('\n')).toEqual(expect.arrayContaining(['node_modules/', '.fngate/', 'dist/']));
+    expect((await readFile(parent.path('my-app/.gitignore'), 'utf8')).split('\n')).toEqual(expect.arrayContaining(['node_modules/', '.fngate/', 'dist/', '.env.local']));
     expect(await readFile(parent.path('my-app/test/hello.test.ts'), 'utf8')).toContain("from 'fngate/testing'");
   });
 
@@ -39,7 +39,7 @@ describe('fngate init', () => {
     expect(cli.stdout()).toContain('"type": "module" (was "commonjs": rename CommonJS files of yours to .cjs)');
     expect(cli.stdout()).toContain('kept tsconfig.json: it exists');
     expect(await readFile(dir.path('tsconfig.json'), 'utf8')).toBe('{ "compilerOptions": { "strict": false } }\n');
-    expect(await readFile(dir.path('.gitignore'), 'utf8')).toBe('node_modules\n.env\n.fngate/\ndist/\n');
+    expect(await readFile(dir.path('.gitignore'), 'utf8')).toBe('node_modules\n.env\n.fngate/\ndist/\n.env.local\n');
 
     // A second run changes nothing.
     const again = runCli(['init'], { cwd: dir.dir });

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { build, startBuilt } from '../helpers/built-server.js';
 import { createProject } from '../helpers/project.js';
 import { startRuntime } from '../helpers/runtime.js';
+import { waitFor } from '../helpers/wait.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -60,7 +61,8 @@ describe('deployment groups on one machine', () => {
     const heavy = await startBuilt(app, { PORT: '0' }, ['--only', 'heavy']);
     const batch = await startBuilt(app, { PORT: '0' }, ['--only', 'batch']);
     const gateway = await startBuilt(app, { PORT: '0' }, ['--forward', `heavy=${heavy.url}`, '--forward', `batch=${batch.url}`]);
-    expect(gateway.output()).toContain(`forwarding deployment group heavy to ${heavy.url}`);
+    // Printed after the ready line, perhaps on the other stream: waited for, not read at once.
+    await waitFor(() => gateway.output().includes(`forwarding deployment group heavy to ${heavy.url}`), { what: 'the forwarding line' });
     // The group servers run only their own functions.
     expect((await fetch(`${heavy.url}/light`)).status).toBe(404);
 
