@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
-/** B9's function: `?mb=N&as=string|json|bytes` returns a result of N MiB of that kind. */
+/** B13's function: `?mb=N&as=string|json|bytes` returns a result of N MiB of that kind. */
 const BIG_RESULT = `
 export default (req: Request) => {
   const url = new URL(req.url);
@@ -20,7 +20,7 @@ export default (req: Request) => {
 /**
  * A temporary project with the repository's demo functions and a bench config: hello, sort and
  * echo as in the demo, the hash function three times with 1, 2 and one-per-core threads, and
- * big-result (B9).
+ * big-result (B13).
  */
 export async function createBenchProject(): Promise<{ config: string; cleanup(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'fngate-bench-'));

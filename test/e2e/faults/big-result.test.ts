@@ -5,7 +5,7 @@ import { startRuntime, type StartedRuntime } from '../../helpers/runtime.js';
 
 // The gateway thread must only forward a large string or JSON result (the worker encodes it):
 // test/pool/reply-body.test.ts checks that it arrives there as bytes; these check what the client
-// gets, and that other routes are answered while it is sent. (How fast: bench row B9.)
+// gets, and that other routes are answered while it is sent. (How fast: bench row B13.)
 async function server(): Promise<StartedRuntime> {
   const project = await createProject({
     'config.yaml': 'functions:\n  big:\n    routes: GET /big\n  light:\n    routes: GET /light\n',
