@@ -57,13 +57,17 @@ export async function hashRegularFile(hash: Hash, path: string): Promise<boolean
   try {
     const stats = await handle.stat();
     if (notRegular(stats) !== undefined) return false;
-    // Small files, small buffers: a hundred inputs are hashed at once.
+    // Small files, small buffers: a hundred inputs are hashed at once. A file is read up to the
+    // size it had when opened, so a small one takes one read, not a second one to see its end
+    // (a size of 0 may be a file that does not know its size: read to the end).
     const chunk = Buffer.allocUnsafe(Math.max(1, Math.min(stats.size, HASH_CHUNK)));
-    for (;;) {
-      const { bytesRead } = await handle.read(chunk, 0, chunk.byteLength, null);
-      if (bytesRead === 0) return true;
+    for (let left = stats.size || Infinity; left > 0; ) {
+      const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.byteLength, left), null);
+      if (bytesRead === 0) break;
       hash.update(chunk.subarray(0, bytesRead));
+      left -= bytesRead;
     }
+    return true;
   } catch {
     return false;
   } finally {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DURATION_PATTERN, SIZE_PATTERN } from './units.js';
 
 /**

@@ -28,4 +28,18 @@ describe('build cache hashing', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('hashes a small file whole, and a file that reports size 0 (procfs) to its end', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fngate-digest-'));
+    try {
+      await writeFile(join(dir, 'small.ts'), 'export default () => 1;\n');
+      expect((await fileDigest(join(dir, 'small.ts')))?.toString('hex')).toBe(createHash('sha256').update('export default () => 1;\n').digest('hex'));
+      await writeFile(join(dir, 'empty.ts'), '');
+      expect((await fileDigest(join(dir, 'empty.ts')))?.toString('hex')).toBe(createHash('sha256').digest('hex'));
+      const status = await fileDigest('/proc/self/status');
+      expect(status?.toString('hex')).not.toBe(createHash('sha256').digest('hex'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
