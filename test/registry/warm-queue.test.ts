@@ -26,13 +26,22 @@ describe('WarmQueue', () => {
     expect(await Promise.all(results)).toEqual(['a', 'b', 'c', 'd']);
   });
 
-  it('starts a prioritized task before the ones queued ahead of it', async () => {
+  it('starts a prioritized task at once, beyond the slots, and the rest only when running tasks are below the slots again', async () => {
     const queue = new WarmQueue(1);
     const started: string[] = [];
     const gates = ['a', 'b', 'c', 'd'].map((key) => ({ key, ...gate(started, key) }));
     const results = gates.map(({ key, task }) => queue.run(key, task));
     queue.prioritize('d');
     queue.prioritize('a'); // already running: nothing to do
+    expect(started).toEqual(['a', 'd']);
+    gates[0]!.open();
+    await results[0];
+    await Promise.resolve();
+    expect(started).toEqual(['a', 'd']); // d still holds the one slot
+    gates[3]!.open();
+    await results[3];
+    await Promise.resolve();
+    expect(started).toEqual(['a', 'd', 'b']);
     for (const g of gates) g.open();
     await Promise.all(results);
     expect(started).toEqual(['a', 'd', 'b', 'c']);
