@@ -3,6 +3,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import type { Plugin } from 'esbuild';
 import { isInside } from '../common/is-inside.js';
 import { RUNTIME_DIR } from '../common/runtime-files.js';
+import { notUnder } from './path-filters.js';
 import { notRegular } from './safe-read.js';
 
 /** Where a file a function's bundle includes may come from. */
@@ -57,7 +58,12 @@ export function inputGuardPlugin(root: string, places: () => InputPlaces): Plugi
       build.onStart(() => {
         current = places();
       });
-      build.onLoad({ filter: /.*/, namespace: 'file' }, (args) => {
+      // fngate's worker code and the dependency directories known now never reach JavaScript:
+      // a callback per file and build was most of a rebuild (12 ms of a one-line function's 30,
+      // hundreds of round trips for a function with packages). A node_modules that appears
+      // later is matched, and classified below as any file is.
+      const filter = notUnder([RUNTIME_DIR, ...current.dependencies].map((dir) => join(dir, sep)));
+      build.onLoad({ filter, namespace: 'file' }, (args) => {
         const kind = classifyInput(current, args.path);
         // Dependency files are not checked one by one: a package runs as code in the function anyway.
         if (kind === 'dependency' || kind === 'runtime') return undefined;

@@ -2,6 +2,7 @@ import { open, readFile } from 'node:fs/promises';
 import { dirname, extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Loader, Plugin } from 'esbuild';
+import { escapeRegExp, segmentOtherThan } from './path-filters.js';
 
 const LOADERS: Record<string, Loader> = {
   '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx',
@@ -72,22 +73,4 @@ async function fileContains(path: string, needles: readonly string[]): Promise<b
   } finally {
     await handle.close();
   }
-}
-
-/** A regexp (Go syntax, no lookahead) for one path segment that is anything but `name`. */
-export function segmentOtherThan(name: string): string {
-  const alternatives: string[] = [];
-  for (let i = 0; i < name.length; i++) {
-    const prefix = escapeRegExp(name.slice(0, i));
-    // Differs from `name` at position i...
-    alternatives.push(`${prefix}[^${escapeRegExp(name[i]!)}/][^/]*`);
-    // ...or is a shorter prefix of it.
-    if (i > 0) alternatives.push(prefix);
-  }
-  alternatives.push(`${escapeRegExp(name)}[^/]+`); // or is longer
-  return `(?:${alternatives.join('|')})`;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }

@@ -1,6 +1,7 @@
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { segmentOtherThan, sourceLocationPlugin } from '../../runtime/bundle/source-location-plugin.js';
+import { notUnder, segmentOtherThan } from '../../runtime/bundle/path-filters.js';
+import { sourceLocationPlugin } from '../../runtime/bundle/source-location-plugin.js';
 import { createProject } from '../helpers/project.js';
 
 describe('segmentOtherThan', () => {
@@ -11,6 +12,29 @@ describe('segmentOtherThan', () => {
       expect(segment.test(name), name).toBe(true);
     }
     expect(segment.test('a/b')).toBe(false);
+  });
+});
+
+describe('notUnder', () => {
+  it('matches exactly the paths under none of the prefixes, special characters included', () => {
+    const filter = notUnder(['/p/node_modules/', '/p/dist/', '/x[1]-(y)+/node_modules/']);
+    for (const path of ['/p/node_modules/zod/index.js', '/p/dist/worker/a.js', '/x[1]-(y)+/node_modules/a.js']) expect(filter.test(path), path).toBe(false);
+    for (const path of ['/p/functions/a.ts', '/p/node_modules', '/p/node_modulesx/a.js', '/p/dis', '/p/distx/a.js', '/dev/zero', '/other/node_modules/a.js', '/x[1]-(y)+/a.js', '/x[1]-(y)/node_modules/a.js', '']) {
+      expect(filter.test(path), path).toBe(true);
+    }
+  });
+
+  it('is a filter esbuild accepts: a plugin with it is called for project files only', async () => {
+    const project = await createProject({ 'functions/a.js': 'export { b } from "../lib/b.js";\n', 'lib/b.js': 'export { c as b } from "c";\n', 'node_modules/c/index.js': 'export const c = 1;\n' });
+    const seen: string[] = [];
+    await build({
+      entryPoints: [`${project.dir}/functions/a.js`],
+      bundle: true,
+      write: false,
+      logLevel: 'silent',
+      plugins: [{ name: 'spy', setup: (b) => b.onLoad({ filter: notUnder([`${project.dir}/node_modules/`]) }, (args) => void seen.push(args.path)) }],
+    });
+    expect(seen.map((path) => path.slice(project.dir.length)).sort()).toEqual(['/functions/a.js', '/lib/b.js']);
   });
 });
 
