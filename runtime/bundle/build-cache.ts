@@ -5,6 +5,9 @@ import { join, sep } from 'node:path';
 import { fileDigest, hashRegularFile, readRegularFile } from './safe-read.js';
 import type { BundleWarning } from './unbundlable.js';
 
+/** Names the temporary copies of entries being stored. */
+let storeSerial = 0;
+
 /** How long a file every function reads is taken as read (a start-up checks all cache entries within this). */
 const SHARED_READ_MS = 1000;
 
@@ -29,6 +32,10 @@ export class BuildCache {
   readonly #dir: string;
   readonly #root: string;
   readonly #recent = new Map<string, { readonly at: number; readonly digest: Promise<Buffer | undefined> }>();
+  /** Function -> entries being written, in order. */
+  readonly #pending = new Map<string, Promise<void>>();
+  /** Function -> builds begun: an entry is written only if no build began after its own. */
+  readonly #generations = new Map<string, number>();
 
   constructor(root: string) {
     this.#root = root;
@@ -60,19 +67,57 @@ export class BuildCache {
     return undefined;
   }
 
-  /** Remembers a fresh build (its bundle and map files). Failures are ignored: the cache only ever saves time. */
+  /**
+   * Remembers a fresh build (its bundle and map files). The files are copied aside before this
+   * resolves (the caller then appends to the bundle); hashing every input and writing the entry
+   * happen afterwards, off the path of the reload that waits to be served, one entry of a
+   * function at a time (`settled` waits for them). An entry is dropped when another build of the
+   * function began meanwhile: its inputs may have changed since esbuild read them, and only the
+   * newer build may say what they make. Failures are ignored: the cache only ever saves time.
+   */
   async store(name: string, optionsKey: string, inputs: string[], found: BuildFindings, codeFile: string, mapFile: string): Promise<void> {
+    const generation = this.#generations.get(name) ?? 0;
+    const id = `${process.pid}-${++storeSerial}`;
+    const copies = { code: `${this.#file(name, 'mjs')}.${id}.tmp`, map: `${this.#file(name, 'mjs.map')}.${id}.tmp` };
     try {
-      const key = await this.#key(optionsKey, inputs);
-      const output = await outputHash(codeFile, mapFile);
-      if (key === undefined || output === undefined) return;
       await mkdir(this.#dir, { recursive: true });
-      await Promise.all([this.#copy(codeFile, this.#file(name, 'mjs')), this.#copy(mapFile, this.#file(name, 'mjs.map'))]);
-      const manifest: Manifest = { key, output, inputs, found };
-      await this.#write(this.#file(name, 'json'), JSON.stringify(manifest));
+      await Promise.all([copyFile(codeFile, copies.code), copyFile(mapFile, copies.map)]);
+    } catch {
+      await Promise.allSettled([rm(copies.code, { force: true }), rm(copies.map, { force: true })]);
+      return;
+    }
+    const done = this.settled(name).then(() => this.#commit(name, generation, optionsKey, inputs, found, copies));
+    this.#pending.set(name, done);
+    void done.then(() => {
+      if (this.#pending.get(name) === done) this.#pending.delete(name);
+    });
+  }
+
+  /** A build of `name` begins: entries of earlier builds not yet written are dropped. */
+  building(name: string): void {
+    this.#generations.set(name, (this.#generations.get(name) ?? 0) + 1);
+  }
+
+  /** Resolves once every entry stored for `name` so far is written or dropped. */
+  settled(name: string): Promise<void> {
+    return this.#pending.get(name) ?? Promise.resolve();
+  }
+
+  async #commit(name: string, generation: number, optionsKey: string, inputs: string[], found: BuildFindings, copies: { code: string; map: string }): Promise<void> {
+    const current = () => (this.#generations.get(name) ?? 0) === generation;
+    try {
+      const key = current() ? await this.#key(optionsKey, inputs) : undefined;
+      const output = key === undefined ? undefined : await outputHash(copies.code, copies.map);
+      if (output !== undefined && current()) {
+        await Promise.all([rename(copies.code, this.#file(name, 'mjs')), rename(copies.map, this.#file(name, 'mjs.map'))]);
+        const manifest: Manifest = { key: key!, output, inputs, found };
+        await this.#write(this.#file(name, 'json'), JSON.stringify(manifest));
+        return;
+      }
     } catch {
       // a read-only or full disk costs speed, not correctness
     }
+    await Promise.allSettled([rm(copies.code, { force: true }), rm(copies.map, { force: true })]);
   }
 
   /** Hash of everything the bundle depends on; undefined when an input is gone (or no longer a regular file). */
@@ -116,13 +161,6 @@ export class BuildCache {
   async #write(file: string, contents: string): Promise<void> {
     const temporary = `${file}.${process.pid}.tmp`;
     await writeFile(temporary, contents);
-    await rename(temporary, file);
-  }
-
-  /** As #write, from a file: copied by the kernel, never through the gateway thread. */
-  async #copy(from: string, file: string): Promise<void> {
-    const temporary = `${file}.${process.pid}.tmp`;
-    await copyFile(from, temporary);
     await rename(temporary, file);
   }
 }

@@ -161,6 +161,7 @@ export class FunctionBuilder implements BundleSource {
         return { ok: true, bundleFile, owned: true, inputs: this.#projectInputs(cached.inputs).inputs, ms: performance.now() - started, cached: true, ...cached.found };
       }
     }
+    cache?.building(name);
     let result: esbuild.BuildResult<{ write: true; metafile: true }> | { died: Error };
     try {
       result = await this.#rebuild();
@@ -257,6 +258,7 @@ export class FunctionBuilder implements BundleSource {
     this.#context = undefined;
     await Promise.allSettled([rm(this.#staging, { force: true }), rm(`${this.#staging}.map`, { force: true })]);
     if (context !== undefined) await (await context).dispose();
+    await this.#options.cache?.settled(this.#options.name);
   }
 }
 
