@@ -122,24 +122,33 @@ async function bareWorkerMs(samples: number): Promise<number> {
 /**
  * B11: the first request to a function with no live thread (minThreads 0): the time it adds over
  * a warm request to the same function, against the start of one bare worker thread (+20 ms),
- * measured in the same run.
+ * measured in the same run. Judged in a running server (another function has served 20
+ * requests, as when a function's threads idled out); the first request of a fresh process, which
+ * also pays for the gateway's own first request, is reported next to it.
  */
 export async function coldFunctionRow(profile: Profile): Promise<Row> {
-  const project = await createManyFunctionsProject(1, 0);
-  const added: number[] = [];
+  const project = await createManyFunctionsProject(3, 0);
+  const running: number[] = [];
+  const fresh: number[] = [];
   try {
     for (let rep = 0; rep < profile.coldStarts; rep++) {
       const server = await startFngate(['start', '--config', project.config, '--port', '0']);
       try {
-        const time = async () => {
+        const time = async (path: string) => {
           const started = performance.now();
-          await (await fetch(`${server.url}/f0`)).text();
+          await (await fetch(`${server.url}${path}`)).text();
           return performance.now() - started;
         };
-        const cold = await time();
-        const warm: number[] = [];
-        for (let i = 0; i < 5; i++) warm.push(await time());
-        added.push(cold - median(warm));
+        /** The first request to `path` minus the median of the 5 after it. */
+        const added = async (path: string) => {
+          const cold = await time(path);
+          const warm: number[] = [];
+          for (let i = 0; i < 5; i++) warm.push(await time(path));
+          return cold - median(warm);
+        };
+        fresh.push(await added('/f2'));
+        for (let i = 0; i < 20; i++) await time('/f0');
+        running.push(await added('/f1'));
       } finally {
         await server.stop();
       }
@@ -147,15 +156,15 @@ export async function coldFunctionRow(profile: Profile): Promise<Row> {
   } finally {
     await project.cleanup();
   }
-  const addedMs = median(added);
+  const addedMs = median(running);
   const worker = await bareWorkerMs(Math.max(3, profile.coldStarts));
   return {
     id: 'B11',
-    what: `cold function: first request to a function with no thread (minThreads 0), added over a warm request, median of ${added.length}`,
-    fngate: `+**${round(addedMs)} ms**`,
+    what: `cold function: first request to a function with no thread (minThreads 0) in a running server, added over a warm request, median of ${running.length}`,
+    fngate: `+**${round(addedMs)} ms**; as the first request of a fresh process: +${round(median(fresh))} ms`,
     compared: `a bare new Worker() with an empty module: ${round(worker)} ms; target ${round(worker + 20)} ms`,
     target: '<= bare worker + 20 ms',
     met: addedMs <= worker + 20,
-    data: { addedMs: round(addedMs), bareWorkerMs: round(worker), samples: added.map((s) => round(s)) },
+    data: { addedMs: round(addedMs), freshProcessAddedMs: round(median(fresh)), bareWorkerMs: round(worker), samples: running.map((s) => round(s)), freshSamples: fresh.map((s) => round(s)) },
   };
 }
