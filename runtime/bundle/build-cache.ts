@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, sep } from 'node:path';
+import { isAlive } from './bundle-dir.js';
 import { fileDigest, hashRegularFile, readRegularFile } from './safe-read.js';
 import type { BundleWarning } from './unbundlable.js';
 
@@ -34,8 +35,9 @@ export class BuildCache {
   readonly #recent = new Map<string, { readonly at: number; readonly digest: Promise<Buffer | undefined> }>();
   /** Function -> entries being written, in order. */
   readonly #pending = new Map<string, Promise<void>>();
-  /** Function -> builds begun: an entry is written only if no build began after its own. */
+  /** Function -> builds begun and changes seen: an entry is written only if none came after its build began. */
   readonly #generations = new Map<string, number>();
+  #swept = false;
 
   constructor(root: string) {
     this.#root = root;
@@ -71,12 +73,14 @@ export class BuildCache {
    * Remembers a fresh build (its bundle and map files). The files are copied aside before this
    * resolves (the caller then appends to the bundle); hashing every input and writing the entry
    * happen afterwards, off the path of the reload that waits to be served, one entry of a
-   * function at a time (`settled` waits for them). An entry is dropped when another build of the
-   * function began meanwhile: its inputs may have changed since esbuild read them, and only the
-   * newer build may say what they make. Failures are ignored: the cache only ever saves time.
+   * function at a time (`settled` waits for them). The key is hashed from the inputs as they are
+   * then, so the entry is dropped when they may no longer be what esbuild read: when another
+   * build of the function began, when the watcher reported a change (`invalidate`), or when a
+   * project input was modified after the build began. Failures are ignored: the cache only ever
+   * saves time.
    */
-  async store(name: string, optionsKey: string, inputs: string[], found: BuildFindings, codeFile: string, mapFile: string): Promise<void> {
-    const generation = this.#generations.get(name) ?? 0;
+  async store(name: string, build: BuildStamp, optionsKey: string, inputs: string[], found: BuildFindings, codeFile: string, mapFile: string): Promise<void> {
+    this.#sweepOnce();
     const id = `${process.pid}-${++storeSerial}`;
     const copies = { code: `${this.#file(name, 'mjs')}.${id}.tmp`, map: `${this.#file(name, 'mjs.map')}.${id}.tmp` };
     try {
@@ -86,16 +90,23 @@ export class BuildCache {
       await Promise.allSettled([rm(copies.code, { force: true }), rm(copies.map, { force: true })]);
       return;
     }
-    const done = this.settled(name).then(() => this.#commit(name, generation, optionsKey, inputs, found, copies));
+    const done = this.settled(name).then(() => this.#commit(name, build, optionsKey, inputs, found, copies));
     this.#pending.set(name, done);
     void done.then(() => {
       if (this.#pending.get(name) === done) this.#pending.delete(name);
     });
   }
 
-  /** A build of `name` begins: entries of earlier builds not yet written are dropped. */
-  building(name: string): void {
-    this.#generations.set(name, (this.#generations.get(name) ?? 0) + 1);
+  /** A build of `name` begins: returns its generation (for `store`). */
+  begin(name: string): number {
+    return this.invalidate(name);
+  }
+
+  /** The sources of `name` changed: entries of builds begun before are dropped. */
+  invalidate(name: string): number {
+    const generation = (this.#generations.get(name) ?? 0) + 1;
+    this.#generations.set(name, generation);
+    return generation;
   }
 
   /** Resolves once every entry stored for `name` so far is written or dropped. */
@@ -103,12 +114,12 @@ export class BuildCache {
     return this.#pending.get(name) ?? Promise.resolve();
   }
 
-  async #commit(name: string, generation: number, optionsKey: string, inputs: string[], found: BuildFindings, copies: { code: string; map: string }): Promise<void> {
-    const current = () => (this.#generations.get(name) ?? 0) === generation;
+  async #commit(name: string, build: BuildStamp, optionsKey: string, inputs: string[], found: BuildFindings, copies: { code: string; map: string }): Promise<void> {
+    const current = () => this.#generations.get(name) === build.generation;
     try {
       const key = current() ? await this.#key(optionsKey, inputs) : undefined;
       const output = key === undefined ? undefined : await outputHash(copies.code, copies.map);
-      if (output !== undefined && current()) {
+      if (output !== undefined && !(await this.#modifiedSince(inputs, build.builtFrom)) && current()) {
         await Promise.all([rename(copies.code, this.#file(name, 'mjs')), rename(copies.map, this.#file(name, 'mjs.map'))]);
         const manifest: Manifest = { key: key!, output, inputs, found };
         await this.#write(this.#file(name, 'json'), JSON.stringify(manifest));
@@ -118,6 +129,27 @@ export class BuildCache {
       // a read-only or full disk costs speed, not correctness
     }
     await Promise.allSettled([rm(copies.code, { force: true }), rm(copies.map, { force: true })]);
+  }
+
+  /** Whether a project input (not node_modules, not fngate's) was modified at or after `time`. */
+  async #modifiedSince(inputs: readonly string[], time: number): Promise<boolean> {
+    const times = await Promise.all(inputs.filter((file) => !this.#isShared(file)).map((file) => stat(file).then((stats) => stats.mtimeMs, () => Infinity)));
+    return times.some((mtime) => mtime >= time);
+  }
+
+  /**
+   * Removes copies a process that died while storing left in the cache directory (its pid is in
+   * their names), once per process, in the background.
+   */
+  #sweepOnce(): void {
+    if (this.#swept) return;
+    this.#swept = true;
+    void (async () => {
+      for (const name of await readdir(this.#dir).catch(() => [] as string[])) {
+        const pid = Number(/\.(\d+)(?:-\d+)?\.tmp$/.exec(name)?.[1]);
+        if (pid && !isAlive(pid)) await rm(join(this.#dir, name), { force: true }).catch(() => {});
+      }
+    })();
   }
 
   /** Hash of everything the bundle depends on; undefined when an input is gone (or no longer a regular file). */
@@ -163,6 +195,12 @@ export class BuildCache {
     await writeFile(temporary, contents);
     await rename(temporary, file);
   }
+}
+
+/** When a build began: its generation (see `begin`) and the time, before esbuild read anything. */
+export interface BuildStamp {
+  readonly generation: number;
+  readonly builtFrom: number;
 }
 
 interface Manifest {

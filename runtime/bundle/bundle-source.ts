@@ -4,6 +4,11 @@ import type { BundleWarning } from './unbundlable.js';
 export interface BundleSource {
   /** The next version's bundle, or why there is none. Never throws for the user's mistakes. */
   build(): Promise<BuildOutcome>;
+  /**
+   * A file the current build may have read changed (the watcher saw it): whatever that build is
+   * still remembering for later (its build cache entry) must not be kept.
+   */
+  changed?(): void;
   dispose(): Promise<void>;
 }
 

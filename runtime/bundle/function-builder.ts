@@ -161,7 +161,9 @@ export class FunctionBuilder implements BundleSource {
         return { ok: true, bundleFile, owned: true, inputs: this.#projectInputs(cached.inputs).inputs, ms: performance.now() - started, cached: true, ...cached.found };
       }
     }
-    cache?.building(name);
+    // Before esbuild reads anything: what the cache may store from this build is judged against it.
+    const generation = cache?.begin(name);
+    const builtFrom = Date.now();
     let result: esbuild.BuildResult<{ write: true; metafile: true }> | { died: Error };
     try {
       result = await this.#rebuild();
@@ -216,7 +218,7 @@ export class FunctionBuilder implements BundleSource {
     const bundleFile = this.#nextBundleFile();
     await Promise.all([rename(this.#staging, bundleFile), rename(`${this.#staging}.map`, `${bundleFile}.map`)]);
     // Stored as esbuild wrote it, before the link to this version's map is added.
-    await cache?.store(name, this.#optionsKey, allInputs, found, bundleFile, `${bundleFile}.map`);
+    await cache?.store(name, { generation: generation!, builtFrom }, this.#optionsKey, allInputs, found, bundleFile, `${bundleFile}.map`);
     await this.#linkMap(bundleFile);
     return { ok: true, bundleFile, owned: true, inputs, ms: performance.now() - started, cached: false, ...found };
   }
@@ -251,6 +253,10 @@ export class FunctionBuilder implements BundleSource {
       else if (kind === 'outside') outside.push(file);
     }
     return { inputs, outside };
+  }
+
+  changed(): void {
+    this.#options.cache?.invalidate(this.#options.name);
   }
 
   async dispose(): Promise<void> {

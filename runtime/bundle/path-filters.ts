@@ -25,16 +25,22 @@ interface TrieNode {
   end: boolean;
 }
 
-/** Longest pattern built before giving up and matching everything (Go's regexp has size limits). */
+/**
+ * Longest prefix spelled out: each character nests a group, and Go's regexp refuses nesting
+ * deeper than 1000 (a 500-character project path made every build fail). Beyond it, or beyond
+ * MAX_PATTERN, the filter matches everything: slower, never wrong.
+ */
+const MAX_PREFIX = 400;
 const MAX_PATTERN = 16_384;
 
 /**
- * A regexp matching every path that starts with none of `prefixes` (and, when the prefixes are
- * too long to spell out, every path): at each character the path ends, or goes on with a
+ * A regexp matching every path that starts with none of `prefixes` (and, when a prefix is too
+ * long to spell out, every path): at each character the path ends, or goes on with a
  * character no prefix has there, or with one some prefix has and then leaves it.
  */
 export function notUnder(prefixes: readonly string[]): RegExp {
   const root: TrieNode = { next: new Map(), end: false };
+  if (prefixes.some((prefix) => [...prefix].length > MAX_PREFIX)) return /.*/;
   for (const prefix of prefixes) {
     if (prefix === '') return /^$/; // everything is under it
     let node = root;

@@ -136,6 +136,7 @@ export class FunctionRegistry {
   /** Rebuilds from the current sources and swaps in the result; the serving version stays on failure. */
   deploy(name: string): Promise<DeployResult> {
     const entry = this.#get(name);
+    entry.source.changed?.();
     // The new version's thread starts while esbuild builds it (a first save has no standby yet).
     if (this.#options.standby) this.#standby.prepare(entry.config, () => this.#createPool(entry));
     return this.#reported(name, this.#enqueue(entry, () => this.#deploy(entry)));

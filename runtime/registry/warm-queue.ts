@@ -32,12 +32,16 @@ export class WarmQueue {
 
   /**
    * A request waits for `key`: it starts now, in a slot of its own beyond the others (waiting for
-   * a free one cost a request about one more thread start, 50-100 ms on 2 cores); the rest start
-   * again once the running count is below the slots.
+   * a free one cost a request about one more thread start, 50-100 ms on 2 cores), up to twice the
+   * slots in all; past that it goes first in the queue. The rest start again once the running
+   * count is below the slots.
    */
   prioritize(key: string): void {
     const index = this.#waiting.findIndex((item) => item.key === key);
-    if (index >= 0) this.#waiting.splice(index, 1)[0]!.start();
+    if (index < 0) return;
+    const [item] = this.#waiting.splice(index, 1);
+    if (this.#running < 2 * this.#slots) item!.start();
+    else this.#waiting.unshift(item!);
   }
 
   /** Tasks not started yet. */

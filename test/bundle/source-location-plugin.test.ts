@@ -24,6 +24,13 @@ describe('notUnder', () => {
     }
   });
 
+  it('matches every path, rather than nesting too deep for Go, when a prefix is longer than 400 characters', async () => {
+    const long = `/${'d'.repeat(600)}/node_modules/`;
+    const filter = notUnder([long]);
+    expect(filter.test(`${long}a.js`)).toBe(true);
+    await expect(build({ stdin: { contents: '' }, write: false, logLevel: 'silent', plugins: [{ name: 'long', setup: (b) => b.onLoad({ filter }, () => undefined) }] })).resolves.toBeDefined();
+  });
+
   it('is a filter esbuild accepts: a plugin with it is called for project files only', async () => {
     const project = await createProject({ 'functions/a.js': 'export { b } from "../lib/b.js";\n', 'lib/b.js': 'export { c as b } from "c";\n', 'node_modules/c/index.js': 'export const c = 1;\n' });
     const seen: string[] = [];

@@ -47,6 +47,24 @@ describe('WarmQueue', () => {
     expect(started).toEqual(['a', 'd', 'b', 'c']);
   });
 
+  it('starts prioritized tasks beyond the slots only up to twice the slots, then queues them first', async () => {
+    const queue = new WarmQueue(1);
+    const started: string[] = [];
+    const gates = ['a', 'b', 'c', 'd'].map((key) => ({ key, ...gate(started, key) }));
+    const results = gates.map(({ key, task }) => queue.run(key, task));
+    queue.prioritize('c');
+    queue.prioritize('d');
+    expect(started).toEqual(['a', 'c']);
+    gates[0]!.open();
+    gates[2]!.open();
+    await Promise.all([results[0], results[2]]);
+    await Promise.resolve();
+    expect(started).toEqual(['a', 'c', 'd']);
+    for (const g of gates) g.open();
+    await Promise.all(results);
+    expect(started).toEqual(['a', 'c', 'd', 'b']);
+  });
+
   it('frees the slot of a task that fails', async () => {
     const queue = new WarmQueue(1);
     await expect(queue.run('a', () => Promise.reject(new Error('load failed')))).rejects.toThrow('load failed');
