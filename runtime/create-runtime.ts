@@ -5,8 +5,9 @@ import type { StatusReport } from './observe/status-report.js';
 import { forDebugging } from './config/debug-config.js';
 import { envFileNames, loadEnvFiles, withEnvFiles } from './config/env-files.js';
 import { loadConfig } from './config/load-config.js';
+import { groupsOf, withGroup, withoutForwarded } from './config/deploy-groups.js';
 import type { ResolvedConfig } from './config/resolve-config.js';
-import { createGateway, type GatewayRoute } from './gateway/create-gateway.js';
+import { createGateway, gatewayRoutes } from './gateway/create-gateway.js';
 import { createHostCheck } from './gateway/host-check.js';
 import { startHttpServer, type HttpServer } from './gateway/http-server.js';
 import { consoleLogger, type Logger } from './common/logger.js';
@@ -227,7 +228,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   let boundAddress: string | undefined;
   const gatewayFor = (served: ResolvedConfig) =>
     createGateway({
-      routes: routeTable(served, forward),
+      routes: gatewayRoutes(served, forward),
       bodyLimit: served.server.bodyLimit,
       sendTimeout: served.server.sendTimeout,
       sendBufferLimit: served.server.sendBufferLimit,
@@ -382,38 +383,16 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   };
 }
 
-
-function routeTable(config: ResolvedConfig, forward: Readonly<Record<string, string>>): GatewayRoute[] {
-  return Object.values(config.functions).flatMap((fn) => {
-    const url = fn.group === null ? undefined : forward[fn.group];
-    return fn.routes.map((route) => ({
-      method: route.method,
-      path: route.path,
-      fn: fn.name,
-      ...(url !== undefined && { forward: { group: fn.group!, url } }),
-    }));
-  });
-}
-
 /** The config of one deployment group: its functions only. */
 function onlyGroup(config: ResolvedConfig, group: string): ResolvedConfig {
-  const functions = Object.fromEntries(Object.entries(config.functions).filter(([, fn]) => fn.group === group));
-  if (Object.keys(functions).length === 0) {
+  const served = withGroup(config, group);
+  if (Object.keys(served.functions).length === 0) {
     throw new RuntimeOptionError(`--only ${group}: no function has deploy.group "${group}" (groups: ${groupsOf(config).join(', ') || 'none'})`);
   }
-  return { ...config, functions };
-}
-
-function withoutForwarded(config: ResolvedConfig, forward: Readonly<Record<string, string>>): ResolvedConfig {
-  if (Object.keys(forward).length === 0) return config;
-  return { ...config, functions: Object.fromEntries(Object.entries(config.functions).filter(([, fn]) => fn.group === null || forward[fn.group] === undefined)) };
+  return served;
 }
 
 function checkGroups(config: ResolvedConfig, forward: Readonly<Record<string, string>>): void {
   const unknown = Object.keys(forward).filter((group) => !groupsOf(config).includes(group));
   if (unknown.length > 0) throw new RuntimeOptionError(`--forward ${unknown[0]}: no function has deploy.group "${unknown[0]}" (groups: ${groupsOf(config).join(', ') || 'none'})`);
-}
-
-function groupsOf(config: ResolvedConfig): string[] {
-  return [...new Set(Object.values(config.functions).flatMap((fn) => (fn.group === null ? [] : [fn.group])))];
 }

@@ -8,6 +8,7 @@ import { bundleServer } from '../bundle/server-bundle.js';
 import { DASHBOARD_PAGE, WORKER_ENTRY } from '../common/runtime-files.js';
 import { builtConfigText, functionsWithout, referencedVariables, yamlDocuments } from '../config/built-config.js';
 import { parseConfig } from '../config/load-config.js';
+import { groupsOf, withGroup } from '../config/deploy-groups.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { cronJob, horizontalPodAutoscaler, kedaScaledObject, knativeService, kubernetesManifests, type ManifestOptions } from './manifests.js';
 import { copyPackages } from './copy-packages.js';
@@ -208,9 +209,8 @@ interface DeploymentUnit {
  * (`--only GROUP`); the gateway forwards each group's routes to the group's Service.
  */
 function deploymentUnits(config: ResolvedConfig, app: string): DeploymentUnit[] {
-  const groups = [...new Set(Object.values(config.functions).flatMap((fn) => (fn.group === null ? [] : [fn.group])))];
-  const pick = (group: string | null): ResolvedConfig => ({ ...config, functions: Object.fromEntries(Object.entries(config.functions).filter(([, fn]) => fn.group === group)) });
-  const gateway = pick(null);
+  const groups = groupsOf(config);
+  const gateway = withGroup(config, null);
   return [
     {
       name: app,
@@ -220,7 +220,7 @@ function deploymentUnits(config: ResolvedConfig, app: string): DeploymentUnit[] 
       args: groups.flatMap((group) => ['--forward', `${group}=http://${app}-${group}`]),
       autoscaled: Object.keys(gateway.functions).length > 0,
     },
-    ...groups.map((group) => ({ name: `${app}-${group}`, config: pick(group), sizing: sizeReplica(pick(group)), args: ['--only', group], autoscaled: true })),
+    ...groups.map((group) => ({ name: `${app}-${group}`, config: withGroup(config, group), sizing: sizeReplica(withGroup(config, group)), args: ['--only', group], autoscaled: true })),
   ];
 }
 

@@ -4,6 +4,7 @@ import { TrieRouter } from 'hono/router/trie-router';
 import { mountAdmin, type AdminEndpoints } from './admin-routes.js';
 import { forwardHandler } from './forward.js';
 import { mountHealth, type Readiness } from './health-routes.js';
+import type { ResolvedConfig } from '../config/resolve-config.js';
 import type { RouteMethod } from '../config/routes.js';
 import { FngateError } from '../common/errors.js';
 import type { RequestRecorder } from '../observe/monitor.js';
@@ -22,6 +23,19 @@ export interface GatewayRoute {
   readonly fn: string;
   /** The function runs in another deployment group, at this base URL: requests are forwarded there. */
   readonly forward?: { readonly group: string; readonly url: string };
+}
+
+/** Every route of the config; a function of a forwarded group (`--forward`) is served by forwarding. */
+export function gatewayRoutes(config: ResolvedConfig, forward: Readonly<Record<string, string>>): GatewayRoute[] {
+  return Object.values(config.functions).flatMap((fn) => {
+    const url = fn.group === null ? undefined : forward[fn.group];
+    return fn.routes.map((route) => ({
+      method: route.method,
+      path: route.path,
+      fn: fn.name,
+      ...(url !== undefined && { forward: { group: fn.group!, url } }),
+    }));
+  });
 }
 
 export interface GatewayOptions {
