@@ -1,21 +1,20 @@
-import { BroadcastChannel } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
 import { formatDuration } from '../config/units.js';
 import { FngateError } from '../common/errors.js';
-import { Envelope, PROBE_ID, taskOf, type TaskEnvelope } from '../protocol/envelope.js';
+import { Envelope, taskOf, type TaskEnvelope } from '../protocol/envelope.js';
 import { isTaskFailure, type TaskFailure, type TaskOutcome } from '../protocol/failure.js';
 import type { ResponseSink } from '../protocol/invocation.js';
 import { Reply, type TaskReply } from '../protocol/reply.js';
-import type { AbortMessage, BundleMessage, BundleRequest, ExitNotice, FunctionWorkerData } from '../protocol/worker-data.js';
+import type { FunctionWorkerData } from '../protocol/worker-data.js';
 import { Batcher } from './batcher.js';
 import { ContinuationReceiver } from './continuation-receiver.js';
+import type { FunctionPoolOptions } from './function-pool-options.js';
 import { CrashBackoff } from './crash-backoff.js';
+import { CrashReports } from './crash-reports.js';
 import { ANSWERED, BatchPlacement, Job, onJobTimeout, onKillGraceOver, QUEUED, RESERVED, RUNNING, type JobOwner } from './job.js';
 import { JobQueue } from './job-queue.js';
+import { probeModule } from './probe-module.js';
 import {
   clientClosedError,
-  loadDeathFailure,
-  loadFailure,
   pausedError,
   queueFullError,
   taskFailureError,
@@ -24,35 +23,11 @@ import {
 } from './pool-errors.js';
 import { CRASH_LOOP, KILL_GRACE_MS, type PoolSettings } from './settings.js';
 import { ThreadConcurrency } from './thread-concurrency.js';
+import { ThreadControl } from './thread-control.js';
 import { deathOf, ThreadDied, ThreadPool } from './thread-pool.js';
 
 export type { PoolSettings } from './settings.js';
-
-export interface FunctionPoolOptions {
-  readonly name: string;
-  /**
-   * Absolute path of the version's bundle. Without it the pool is a standby: its threads start
-   * now and load the bundle given to adopt() later (a hot reload then skips their start-up).
-   */
-  readonly bundleFile?: string;
-  readonly settings: PoolSettings;
-  /** The env declared in config. */
-  readonly env: Readonly<Record<string, string>>;
-  /** How the module is called (config `type`). @default "auto" */
-  readonly type?: FunctionWorkerData['type'];
-  /** The function's shared memory, the same buffer for every version; null without. */
-  readonly shared?: SharedArrayBuffer | null;
-  /** NODE_ENV inside the function: `development` in dev, `production` in start. */
-  readonly nodeEnv: string;
-  /** For `fngate invoke` (see FunctionWorkerData.invoke). @default false */
-  readonly invoke?: boolean;
-  /** Something worth telling the user that no request will report (a crash outside a request, a back-off). */
-  readonly onIncident?: (message: string) => void;
-  /** A thread answered that the module failed to load (a pool that went live without a probe finds out this way). */
-  readonly onLoadFailure?: (failure: TaskFailure) => void;
-  /** How to fix a failure the handler threw, when the runtime can tell (a package to leave unbundled). */
-  readonly explain?: (failure: TaskFailure) => string | undefined;
-}
+export type { FunctionPoolOptions } from './function-pool-options.js';
 
 /**
  * One function version's pool. It keeps its own bounded FIFO queue in front of the threads so
@@ -70,9 +45,7 @@ export class FunctionPool implements JobOwner {
   readonly name: string;
   readonly settings: PoolSettings;
   readonly #options: FunctionPoolOptions;
-  readonly #control: BroadcastChannel;
-  /** file:// URL of the bundle; null while a standby pool waits for adopt(). */
-  #bundle: string | null;
+  readonly #control: ThreadControl;
   readonly #workerData: FunctionWorkerData;
   #threads: ThreadPool;
   /** Jobs waiting for a slot (beyond maxThreads x concurrency). */
@@ -83,6 +56,7 @@ export class FunctionPool implements JobOwner {
   readonly #running = new Set<Job>();
   readonly #concurrency: ThreadConcurrency;
   readonly #backoff = new CrashBackoff();
+  readonly #crashes: CrashReports;
   #closing = false;
   #closed: Promise<void> | undefined;
   /** Resolves when close() is first called: a warm-up in progress gives up then. */
@@ -95,23 +69,15 @@ export class FunctionPool implements JobOwner {
     this.name = options.name;
     this.settings = options.settings;
     this.#options = options;
-    const controlChannel = `fngate:${options.name}:${process.pid}:${Math.random().toString(36).slice(2)}`;
-    this.#control = new BroadcastChannel(controlChannel);
-    this.#control.unref();
-    this.#bundle = options.bundleFile === undefined ? null : pathToFileURL(options.bundleFile).href;
-    // A standby thread asks for its bundle when it starts; one that asks before adopt() is
-    // answered by adopt()'s broadcast.
-    this.#control.onmessage = (event) => {
-      const data = (event as { data: Partial<BundleRequest & ExitNotice> }).data;
-      if (data.wantsBundle && this.#bundle !== null) this.#sendBundle();
-      // During a request its 502 says so; outside one, nothing else would tell.
-      else if (data.exited !== undefined && !data.duringRequest && !this.#closing) this.#onLateExit(data.exited);
-    };
+    this.#crashes = new CrashReports(options, this.#backoff, (reason) => this.#startBackoff(reason));
+    this.#control = new ThreadControl(options.name, options.bundleFile, (code) => {
+      if (!this.#closing) this.#crashes.exited(code);
+    });
     this.#workerData = {
-      bundle: this.#bundle,
+      bundle: this.#control.bundle,
       name: options.name,
       env: options.env,
-      controlChannel,
+      controlChannel: this.#control.name,
       type: options.type ?? 'auto',
       shared: options.shared ?? null,
       invoke: options.invoke ?? false,
@@ -128,14 +94,8 @@ export class FunctionPool implements JobOwner {
 
   /** A standby pool takes its bundle (before warm()); its threads, started already, load it. */
   adopt(bundleFile: string): void {
-    if (this.#bundle !== null) throw new Error(`${this.name}: this pool already has its bundle`);
-    this.#bundle = pathToFileURL(bundleFile).href;
-    this.#sendBundle();
-  }
-
-  #sendBundle(): void {
-    const message: BundleMessage = { bundle: this.#bundle! };
-    this.#control.postMessage(message);
+    if (this.#control.bundle !== null) throw new Error(`${this.name}: this pool already has its bundle`);
+    this.#control.adopt(bundleFile);
   }
 
   /** Requests waiting for a thread slot. */
@@ -200,31 +160,11 @@ export class FunctionPool implements JobOwner {
 
   /**
    * Loads the module on one thread and reports how that went: null when it is ready to serve,
-   * else the load failure (the module threw, its thread died, or it did not finish loading
-   * within the timeout).
+   * else the load failure (see probeModule).
    */
-  async warm(): Promise<TaskFailure | null> {
-    if (this.#bundle === null) throw new Error(`${this.name}: warm() before adopt() on a standby pool`);
-    const timeoutMs = Math.max(this.settings.timeout, 10_000);
-    const probe: TaskEnvelope = [PROBE_ID, 'GET', 'http://fngate.invalid/', [], null, null, Date.now() + timeoutMs];
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs, 'timeout');
-    });
-    try {
-      const outcome = await Promise.race([this.#threads.run(probe, null) as Promise<TaskOutcome>, timedOut, this.#closeStarted]);
-      if (outcome === 'closed') return loadFailure('the pool was closed before the module finished loading');
-      if (outcome === 'timeout') return loadFailure(`the module did not finish loading within ${formatDuration(timeoutMs)}`);
-      if (isTaskFailure(outcome)) return outcome;
-      // minThreads 0: the module loads fine; its first request starts a thread, as configured.
-      if (this.settings.minThreads === 0) await this.#threads.stopIdleThreads();
-      return null;
-    } catch (error) {
-      // The thread died while loading: process.exit() or an uncaught error at top level.
-      return loadDeathFailure(deathOf(error as Error));
-    } finally {
-      clearTimeout(timer);
-    }
+  warm(): Promise<TaskFailure | null> {
+    if (this.#control.bundle === null) throw new Error(`${this.name}: warm() before adopt() on a standby pool`);
+    return probeModule(this.#threads, this.settings, this.#closeStarted);
   }
 
   /** @internal The client disconnected (via Job.cancel). */
@@ -234,8 +174,7 @@ export class FunctionPool implements JobOwner {
       this.#fail(job, clientClosedError(this.name, 'queued'));
       this.#checkIdle();
     } else if (job.state === RUNNING) {
-      const message: AbortMessage = { abort: job.envelope[Envelope.id], reason: 'disconnect' };
-      this.#control.postMessage(message);
+      this.#control.abort(job.envelope[Envelope.id], 'disconnect');
       this.#fail(job, clientClosedError(this.name, 'running'));
     }
   }
@@ -359,7 +298,7 @@ export class FunctionPool implements JobOwner {
       perThread: this.#concurrency.perThread,
       maxPerThread: this.#concurrency.max,
       env: { NODE_ENV: this.#options.nodeEnv, ...this.#options.env },
-      onIdleCrash: (error) => this.#onIdleCrash(error),
+      onIdleCrash: (error) => this.#crashes.crashed(error),
     });
   }
 
@@ -470,7 +409,7 @@ export class FunctionPool implements JobOwner {
     if (!this.#release(job)) return;
     const killedFor = job.threads === this.#threads ? this.#threads.stoppedFor(job.threadId) : undefined;
     const death = deathOf(error);
-    const hint = death.cause === 'crash' ? this.#explainError(death.error) : undefined;
+    const hint = death.cause === 'crash' ? this.#crashes.explain(death.error) : undefined;
     this.#fail(job, threadDeathError(this.name, death, { memoryLimit: this.settings.memoryLimit, requestId: job.envelope[Envelope.id], killedFor }, hint));
     if (pump) this.#pump();
   }
@@ -497,33 +436,6 @@ export class FunctionPool implements JobOwner {
     job.state = ANSWERED;
     clearTimeout(job.timer);
     job.reject(error);
-  }
-
-  /** How to fix what crashed a thread, when the runtime can tell (a native addon, a package to leave unbundled). */
-  #explainError(error: Error): string | undefined {
-    return this.#options.explain?.({ failure: 'function', name: error.name, message: error.message, stack: error.stack, runMs: 0 });
-  }
-
-  #onIdleCrash(error: Error): void {
-    const hint = this.#explainError(error);
-    this.#options.onIncident?.(`[${this.name}] a thread crashed outside any request: ${error.stack ?? error.message}${hint === undefined ? '' : `\n${hint}`}`);
-    this.#countIdleCrash(`${error.name}: ${error.message}`);
-  }
-
-  /** Function code ended its thread with process.exit() while no request ran there (a timer, ctx.waitUntil() work). */
-  #onLateExit(code: number): void {
-    this.#options.onIncident?.(
-      `[${this.name}] a thread called process.exit(${code}) outside any request (in a timer or ctx.waitUntil() work, after its response); it was replaced`,
-    );
-    this.#countIdleCrash(`process.exit(${code})`);
-  }
-
-  /** Threads that keep dying outside requests pause the pool instead of being respawned in a loop. */
-  #countIdleCrash(last: string): void {
-    const crashes = this.#backoff.idleCrash();
-    if (crashes >= CRASH_LOOP.crashes) {
-      this.#startBackoff(`its threads crashed ${crashes} times in ${formatDuration(CRASH_LOOP.windowMs)} outside any request (last: ${last})`);
-    }
   }
 
   /** Stops every thread, answers what was waiting, and starts fresh threads after a pause. */
