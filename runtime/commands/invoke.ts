@@ -1,13 +1,13 @@
 import { request as httpRequest, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Logger } from '../common/logger.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadEnvFiles, withEnvFiles } from '../config/env-files.js';
 import { loadConfig } from '../config/load-config.js';
 import type { ResolvedFunction } from '../config/resolve-config.js';
 import { createRuntime, type Runtime } from '../create-runtime.js';
 import { buildRequest, onlyFunction, type FunctionRequest } from './one-function.js';
+import { commandOutput, QUIET_LOGGER } from './command-output.js';
 
 const USAGE = `Usage: fngate invoke NAME [options]
 
@@ -80,7 +80,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     logRequests: false,
     invoke: true,
     schedules: false,
-    logger: QUIET,
+    logger: QUIET_LOGGER,
   });
   try {
     const response = await send(runtime, request);
@@ -145,19 +145,4 @@ function printHead(response: IncomingMessage): void {
   process.stderr.write(`${lines.join('\n')}\n\n`);
 }
 
-/** Build and load failures reach the user in the error answer; the runtime's own log lines would repeat them. */
-const QUIET: Logger = {
-  info: () => {},
-  warn: (message) => void process.stderr.write(`${message}\n`),
-  error: () => {},
-};
-
-function usageError(message: string): void {
-  process.stderr.write(`fngate invoke: ${message}\n\n${USAGE}\n`);
-  process.exitCode = 2;
-}
-
-function failWith(message: string): void {
-  process.stderr.write(`fngate invoke: ${message}\n`);
-  process.exitCode = 1;
-}
+const { usageError, failWith } = commandOutput('invoke', USAGE);

@@ -6,6 +6,7 @@ import { loadEnvFiles, withEnvFiles } from '../config/env-files.js';
 import { loadConfig } from '../config/load-config.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { createRuntime } from '../create-runtime.js';
+import { commandOutput } from './command-output.js';
 
 const USAGE = `Usage: fngate trigger NAME [--config FILE]
 
@@ -80,12 +81,4 @@ const STDERR: Logger = {
   error: (message) => void process.stderr.write(`${message}\n`),
 };
 
-function usageError(message: string): void {
-  process.stderr.write(`fngate trigger: ${message}\n\n${USAGE}\n`);
-  process.exitCode = 2;
-}
-
-function failWith(message: string): void {
-  process.stderr.write(`fngate trigger: ${message}\n`);
-  process.exitCode = 1;
-}
+const { usageError, failWith } = commandOutput('trigger', USAGE);

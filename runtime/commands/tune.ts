@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Logger } from '../common/logger.js';
 import { ConfigError } from '../config/config-error.js';
 import { withFunctionSettings } from '../config/edit-config.js';
 import { loadConfig, parseConfig } from '../config/load-config.js';
@@ -17,6 +16,7 @@ import { buildRequest } from './one-function.js';
 import { replaceFile } from './replace-file.js';
 import { recommendationText, stepTable, TABLE_NOTES, type ReportedStep } from './tune-report.js';
 import { runStep } from './tune-step.js';
+import { commandOutput, QUIET_LOGGER } from './command-output.js';
 
 const USAGE = `Usage: fngate tune NAME [options]
 
@@ -106,7 +106,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     for (let next = nextStep(steps, maxThreads); next !== null; next = nextStep(steps, maxThreads)) {
       const label = `${next.threads} thread${next.threads === 1 ? '' : 's'} x concurrency ${next.concurrency}`;
       say(`  measuring ${label}...`);
-      const outcome = await runStep({ config, fn, request, settings: next, load, seconds, warmupSeconds, probe: steps.length === 0, logger: QUIET });
+      const outcome = await runStep({ config, fn, request, settings: next, load, seconds, warmupSeconds, probe: steps.length === 0, logger: QUIET_LOGGER });
       if ('unavailable' in outcome) return failWith(`${name} does not serve: ${outcome.unavailable}`);
       if ('refused' in outcome) {
         return usageError(`tune needs a request ${name} answers with 2xx, and ${outcome.refused}; describe one with --path, --method, --data and -H`);
@@ -191,19 +191,4 @@ function indent(text: string): string {
   return text.replace(/^/gm, '  ').replace(/ {2}$/, '');
 }
 
-/** Build and load failures reach the user in tune's own message; the runtime's log lines would repeat them. */
-const QUIET: Logger = {
-  info: () => {},
-  warn: (message) => void process.stderr.write(`${message}\n`),
-  error: () => {},
-};
-
-function usageError(message: string): void {
-  process.stderr.write(`fngate tune: ${message}\n\n${USAGE}\n`);
-  process.exitCode = 2;
-}
-
-function failWith(message: string): void {
-  process.stderr.write(`fngate tune: ${message}\n`);
-  process.exitCode = 1;
-}
+const { usageError, failWith } = commandOutput('tune', USAGE);
