@@ -10,6 +10,7 @@ import { ContinuationReceiver } from './continuation-receiver.js';
 import type { FunctionPoolOptions } from './function-pool-options.js';
 import { CrashBackoff } from './crash-backoff.js';
 import { CrashReports } from './crash-reports.js';
+import { Drain, type DrainOptions } from './drain.js';
 import { ANSWERED, BatchPlacement, Job, onJobTimeout, onKillGraceOver, QUEUED, RESERVED, RUNNING, type JobOwner } from './job.js';
 import { JobQueue } from './job-queue.js';
 import { probeModule } from './probe-module.js';
@@ -62,8 +63,7 @@ export class FunctionPool implements JobOwner {
   /** Resolves when close() is first called: a warm-up in progress gives up then. */
   readonly #closeStarted: Promise<'closed'>;
   #startClose!: () => void;
-  #graceTimers: NodeJS.Timeout[] = [];
-  #idle: (() => void)[] = [];
+  readonly #drain = new Drain();
 
   constructor(options: FunctionPoolOptions) {
     this.name = options.name;
@@ -184,36 +184,22 @@ export class FunctionPool implements JobOwner {
    * threads. piscina's own close() was seen to kill running tasks when two or more threads were
    * busy, so we drain by our own count first.
    */
-  close(options: { force?: boolean; graceMs?: number } = {}): Promise<void> {
+  close(options: DrainOptions = {}): Promise<void> {
     // Closing again (shutdown while a reload's old version drains) only shortens the wait.
     if (this.#closed === undefined) this.#closed = this.#close(options);
-    else this.#hurry(options);
+    else this.#drain.hurry(options);
     return this.#closed;
   }
 
-  async #close(options: { force?: boolean; graceMs?: number }): Promise<void> {
+  async #close(options: DrainOptions): Promise<void> {
     this.#closing = true;
     this.#startClose();
     this.#backoff.cancel();
-    if (!this.#isIdle()) {
-      const drained = new Promise<void>((resolve) => this.#idle.push(resolve));
-      this.#hurry(options);
-      await drained;
-    }
-    for (const timer of this.#graceTimers) clearTimeout(timer);
+    if (!this.#isIdle()) await this.#drain.wait(options);
+    this.#drain.dispose();
     this.#batcher.stop();
     this.#control.close();
     await this.#threads.destroy();
-  }
-
-  /** Ends close()'s wait for the pool to drain: now (`force`), or after `graceMs`. */
-  #hurry(options: { force?: boolean; graceMs?: number }): void {
-    if (this.#idle.length === 0) return; // not waiting (any more)
-    const stopWaiting = () => {
-      for (const resolve of this.#idle.splice(0)) resolve();
-    };
-    if (options.force) stopWaiting();
-    else if (options.graceMs !== undefined) this.#graceTimers.push(setTimeout(stopWaiting, options.graceMs));
   }
 
   /**
@@ -477,8 +463,6 @@ export class FunctionPool implements JobOwner {
   }
 
   #checkIdle(): void {
-    if (this.#idle.length > 0 && this.#isIdle()) {
-      for (const resolve of this.#idle.splice(0)) resolve();
-    }
+    if (this.#drain.waiting && this.#isIdle()) this.#drain.idle();
   }
 }
